@@ -1,0 +1,5 @@
+import sys
+
+from crisp.cli.main import main
+
+sys.exit(main())

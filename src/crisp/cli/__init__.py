@@ -1,0 +1,1 @@
+"""The ``crisp`` command: one subcommand per process kind."""

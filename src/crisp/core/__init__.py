@@ -1,0 +1,4 @@
+"""Config, the data model (point batches), logging: imported by every other package.
+
+Imports neither Django nor DuckDB.
+"""

@@ -1,0 +1,250 @@
+"""Every Crisp setting, typed, read once at start-up from ``CRISP_*`` and flags.
+
+Each setting is a field of :class:`Settings` whose metadata carries its environment
+variable, parser, help line and whether it is a secret. Commands pick the settings
+they take (see ``crisp.cli``); a flag on the command line wins over the environment,
+which wins over the default. Nothing reads ``os.environ`` anywhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+ENV_PREFIX = "CRISP_"
+
+
+class SettingError(ValueError):
+    """A setting has a value Crisp cannot use; the message names it and what it expects."""
+
+    def __init__(self, source: str, value: str, expects: str) -> None:
+        super().__init__(f"{source}={value!r} is invalid: expected {expects}")
+        self.source = source
+        self.value = value
+        self.expects = expects
+
+
+@dataclass(frozen=True)
+class Address:
+    """A ``HOST:PORT`` pair to listen on or connect to."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self}"
+
+
+# Parsers: each raises ValueError; the caller turns that into a SettingError with the
+# setting's own "expects" text, so messages name the variable and the expected form.
+
+
+def _parse_positive_int(text: str) -> int:
+    value = int(text.strip())
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+def _parse_address(text: str) -> Address:
+    host, sep, port_text = text.strip().rpartition(":")
+    if not sep or not host:
+        raise ValueError(text)
+    port = int(port_text)
+    if not 0 <= port <= 65535:
+        raise ValueError(text)
+    return Address(host.strip("[]"), port)
+
+
+def _parse_path(text: str) -> Path:
+    if not text.strip():
+        raise ValueError(text)
+    return Path(text.strip())
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _parse_duration_seconds(text: str) -> float:
+    """``250ms``, ``30s``, ``5m``, ``1h`` or a bare number of seconds."""
+    raw = text.strip().lower()
+    for unit in sorted(_DURATION_UNITS, key=len, reverse=True):
+        if raw.endswith(unit):
+            value = float(raw[: -len(unit)]) * _DURATION_UNITS[unit]
+            break
+    else:
+        value = float(raw)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def _setting(
+    default: Any,
+    parse: Callable[[str], Any],
+    expects: str,
+    help: str,
+    *,
+    secret: bool = False,
+    env: str | None = None,
+) -> Any:
+    return field(
+        default=default,
+        metadata={"parse": parse, "expects": expects, "help": help, "secret": secret, "env": env},
+    )
+
+
+LogFormat = Literal["text", "json"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+FsyncPolicy = Literal["always", "interval"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration of one Crisp process."""
+
+    data_dir: Path = _setting(
+        Path("crisp-data"),
+        _parse_path,
+        "a directory path",
+        "Where storage keeps its WAL, Parquet files and catalog; put it on a fast local disk.",
+    )
+    listen: Address = _setting(
+        Address("127.0.0.1", 8086),
+        _parse_address,
+        "HOST:PORT, e.g. 127.0.0.1:8086",
+        "Address of the InfluxDB-compatible HTTP API (writes and queries).",
+    )
+    console_listen: Address = _setting(
+        Address("127.0.0.1", 8000),
+        _parse_address,
+        "HOST:PORT, e.g. 127.0.0.1:8000",
+        "Address of the web console.",
+    )
+    log_format: LogFormat = _setting(
+        "text",
+        _choice("text", "json"),
+        "one of text, json",
+        "Log line format: human-readable text, or one JSON object per line for log shippers.",
+    )
+    log_level: LogLevel = _setting(
+        "info",
+        _choice("debug", "info", "warning", "error"),
+        "one of debug, info, warning, error",
+        "Least severe log level written; debug logs every request and costs throughput.",
+    )
+    writer_batch_size: int = _setting(
+        5000,
+        _parse_positive_int,
+        "a positive integer (points)",
+        "Points buffered before a batch is flushed to the sink; larger batches raise "
+        "throughput and memory use.",
+    )
+    writer_flush_interval: float = _setting(
+        1.0,
+        _parse_duration_seconds,
+        "a duration such as 1000ms, 1s or 0.5 (seconds)",
+        "Longest time a point waits in a batch before it is flushed, whatever the batch size.",
+    )
+    wal_fsync: FsyncPolicy = _setting(
+        "always",
+        _choice("always", "interval"),
+        "one of always, interval",
+        "always: acknowledge a write only after its WAL record is fsynced (no loss on power "
+        "failure); interval: fsync on a timer (faster, loses the last interval on power loss).",
+    )
+    max_body_size: int = _setting(
+        25_000_000,
+        _parse_positive_int,
+        "a positive integer (bytes)",
+        "Largest write body accepted (after gzip decoding); larger bodies get 413. Bounds "
+        "the memory one request can take.",
+    )
+    admin_token: str = _setting(
+        "",
+        str,
+        "a string",
+        "Token that grants every write and admin right; empty disables token checks for "
+        "local use only.",
+        secret=True,
+    )
+
+    @classmethod
+    def env_name(cls, name: str) -> str:
+        meta = _field_by_name(name).metadata
+        return cast(str, meta["env"] or ENV_PREFIX + name.upper())
+
+    @classmethod
+    def flag_name(cls, name: str) -> str:
+        return "--" + name.replace("_", "-")
+
+    @classmethod
+    def describe(cls, name: str) -> tuple[str, str, bool]:
+        """(help, expects, secret) of one setting."""
+        meta = _field_by_name(name).metadata
+        return meta["help"], meta["expects"], meta["secret"]
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    def display_items(self) -> Iterable[tuple[str, str]]:
+        """(env var, value) pairs with secrets hidden, for ``crisp config``."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            shown = ("<set>" if value else "<empty>") if f.metadata["secret"] else str(value)
+            yield self.env_name(f.name), shown
+
+
+def _field_by_name(name: str) -> dataclasses.Field[Any]:
+    for f in dataclasses.fields(Settings):
+        if f.name == name:
+            return f
+    raise KeyError(name)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, str | None] | None = None,
+) -> Settings:
+    """Build :class:`Settings` from flags (win), then ``CRISP_*`` variables, then defaults.
+
+    ``flags`` maps setting names to the raw text given on the command line (``None``
+    where the flag was not given). Raises :class:`SettingError` on the first bad value.
+    """
+    environ = os.environ if environ is None else environ
+    flags = flags or {}
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        flag_value = flags.get(f.name)
+        env = Settings.env_name(f.name)
+        if flag_value is not None:
+            source, raw = Settings.flag_name(f.name), flag_value
+        elif env in environ:
+            source, raw = env, environ[env]
+        else:
+            continue
+        try:
+            values[f.name] = f.metadata["parse"](raw)
+        except ValueError:
+            raise SettingError(source, raw, f.metadata["expects"]) from None
+    return Settings(**values)

@@ -1,0 +1,58 @@
+"""``GET|POST /query``: InfluxQL in, InfluxDB 1.x's JSON out.
+
+Statement errors are reported per statement with status 200, a query that does not
+parse answers 400 — both as InfluxDB does, so clients handle them unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from crisp.influxapi.auth import require_token
+from crisp.influxapi.context import APIContext
+from crisp.influxapi.errors import HTTPError
+from crisp.query import execute_query
+
+EPOCHS = ("ns", "n", "u", "µ", "ms", "s", "m", "h")
+
+
+async def query_params(request: Request) -> dict[str, str]:
+    """Parameters from the URL, plus a urlencoded POST body (``q`` is often sent there)."""
+    params = dict(request.query_params)
+    if request.method == "POST":
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            form = parse_qs((await request.body()).decode("utf-8", "replace"))
+            params.update({key: values[-1] for key, values in form.items()})
+    return params
+
+
+async def handle_query(request: Request, ctx: APIContext) -> Response:
+    require_token(request, ctx.admin_token)
+    params = await query_params(request)
+    text = params.get("q", "")
+    if not text.strip():
+        raise HTTPError(400, 'missing required parameter "q"')
+    epoch = params.get("epoch") or None
+    if epoch is not None and epoch not in EPOCHS:
+        raise HTTPError(400, f"invalid epoch {epoch!r}: use one of {', '.join(EPOCHS)}")
+    body: dict[str, Any] = await run_in_threadpool(
+        execute_query,
+        text,
+        storage=ctx.storage,
+        database=params.get("db") or None,
+        rp=params.get("rp") or None,
+        now_ns=ctx.clock_ns(),
+        guards=ctx.query_guards,
+        epoch=epoch,
+    )
+    status = 400 if "error" in body else 200
+    pretty = params.get("pretty", "").lower() == "true"
+    content = json.dumps(body, indent=4 if pretty else None, ensure_ascii=False)
+    return Response(content + "\n", status_code=status, media_type="application/json")

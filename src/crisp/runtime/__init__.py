@@ -1,0 +1,1 @@
+"""Running Crisp's components: start in dependency order, stop in reverse."""

@@ -1,0 +1,26 @@
+"""Shared test helpers: real servers are required in CI, skipped with a reason elsewhere."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+
+def require_server(name: str, host: str, port: int) -> None:
+    """Skip (locally) or fail (CI, CRISP_TEST_REQUIRE_SERVERS=1) when a server is absent."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return
+    except OSError as error:
+        message = f"{name} is not reachable at {host}:{port} ({error.strerror or error})"
+    if os.environ.get("CRISP_TEST_REQUIRE_SERVERS") == "1":
+        pytest.fail(f"{message}; CI requires it")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
