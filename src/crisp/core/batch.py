@@ -109,11 +109,10 @@ class MeasurementBatch:
     @property
     def num_values(self) -> int:
         """Non-null field values: what "values/s" counts in benchmarks."""
-        return sum(
-            int(self.table.column(f.name).num_rows - self.table.column(f.name).null_count)
-            for f in self.table.schema
-            if column_kind(f) == KIND_FIELD
+        columns = (
+            self.table.column(f.name) for f in self.table.schema if column_kind(f) == KIND_FIELD
         )
+        return sum(len(column) - column.null_count for column in columns)
 
 
 @dataclass
@@ -142,9 +141,7 @@ class PointBatch:
         if existing is None:
             self.measurements[batch.measurement] = batch
             return
-        merged = pa.concat_tables(
-            [existing.table, batch.table], promote_options="default"
-        )
+        merged = pa.concat_tables([existing.table, batch.table], promote_options="default")
         self.measurements[batch.measurement] = MeasurementBatch(batch.measurement, merged)
 
 

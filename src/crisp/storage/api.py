@@ -24,7 +24,7 @@ class StorageError(Exception):
 
 class DatabaseNotFound(StorageError):
     def __init__(self, database: str) -> None:
-        super().__init__(f"database not found: {database}")
+        super().__init__(f'database not found: "{database}"')
 
 
 class RetentionPolicyNotFound(StorageError):

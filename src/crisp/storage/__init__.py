@@ -1,0 +1,1 @@
+"""Crisp's embedded time-series storage: WAL, in-memory buffer, Parquet files, DuckDB reads."""

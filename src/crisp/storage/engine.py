@@ -1,0 +1,718 @@
+"""The embedded storage engine: ``Engine`` implements ``crisp.storage.api.Storage``.
+
+Data path (InfluxDB 3 shape): write() → WAL record (group commit, fsync) → in-memory
+Arrow buffer → Parquet files per database/rp/measurement/shard group, committed by an
+atomic manifest swap. Reads are DuckDB views over files ∪ buffer.
+
+Locks, always taken in this order (never the reverse):
+``_rw`` (writes shared, destructive ops exclusive) → ``_flush_lock`` (one flush,
+compaction or rewrite at a time) → ``Wal.io_lock`` → buffer lock; ``_state_lock``
+(manifest + catalog) is held only briefly and never while waiting for I/O of others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import replace
+from pathlib import Path
+
+import pyarrow as pa
+from prometheus_client import CollectorRegistry
+
+from crisp.core.batch import (
+    KIND_FIELD,
+    TIME_COLUMN,
+    FieldType,
+    PointBatch,
+    column_kind,
+    measurement_schema,
+)
+from crisp.storage.api import (
+    DatabaseNotFound,
+    RetentionPolicy,
+    RetentionPolicyNotFound,
+    Snapshot,
+    Storage,
+    StorageError,
+    TimeRange,
+    WriteResult,
+)
+from crisp.storage.buffer import (
+    SEQ_COLUMN,
+    Buffer,
+    PartitionKey,
+    split_by_shard_group,
+    with_seq,
+)
+from crisp.storage.catalog import Catalog
+from crisp.storage.files import FileStore
+from crisp.storage.locks import SharedExclusiveLock
+from crisp.storage.manifest import (
+    FileEntry,
+    Manifest,
+    load_manifest,
+    save_manifest,
+)
+from crisp.storage.metrics import StorageMetrics
+from crisp.storage.options import EngineOptions
+from crisp.storage.retention import default_shard_group_duration, is_expired
+from crisp.storage.snapshot import (
+    EngineSnapshot,
+    ReadDatabase,
+    create_points_view,
+    needs_dedupe,
+)
+from crisp.storage.wal import Wal, decode_write, encode_write
+
+__all__ = ["Engine", "EngineOptions"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RP = "autogen"
+WAL_DIR = "wal"
+# A writer flushes inline once the buffer holds this many times buffer_max_rows.
+BACKPRESSURE_FACTOR = 4
+
+
+class Engine:
+    """Embedded InfluxDB-1.x-compatible storage under one data directory."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        options: EngineOptions | None = None,
+        *,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self._opts = options or EngineOptions()
+        self._dir = Path(data_dir).resolve()
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self.metrics = StorageMetrics(registry if registry is not None else self._opts.registry)
+        self._state_lock = threading.RLock()
+        self._flush_lock = threading.Lock()
+        self._rw = SharedExclusiveLock()
+        self._closed = False
+        self._manifest: Manifest = load_manifest(self._dir)
+        self._catalog = Catalog()
+        self._buffer = Buffer()
+        self._files = FileStore(self._dir, duckdb_threads=self._opts.duckdb_threads)
+        self._reads = ReadDatabase(
+            self._dir,
+            threads=self._opts.duckdb_threads,
+            memory_limit=self._opts.duckdb_memory_limit,
+        )
+        self._wal = Wal(
+            self._dir / WAL_DIR,
+            fsync_always=self._opts.wal_fsync == "always",
+            segment_max_bytes=self._opts.wal_segment_max_bytes,
+            on_fsync=self.metrics.on_fsync,
+        )
+        try:
+            self._files.remove_garbage(self._manifest.files)
+            self._files.index_files(self._catalog, self._manifest.files)
+            self._replay_wal()
+            self._wal.open(self._manifest.wal_first_segment)
+        except BaseException:
+            # Refusing to open (e.g. WAL corruption) must not leak DuckDB databases.
+            self._reads.close()
+            self._files.close()
+            raise
+        self._update_gauges()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+        if self._opts.background:
+            self._start_thread("crisp-storage-maintenance", self._maintenance_loop)
+            if self._opts.wal_fsync == "interval":
+                self._start_thread("crisp-storage-wal-fsync", self._fsync_loop)
+
+    # -- open / recovery ---------------------------------------------------------------
+
+    def _replay_wal(self) -> None:
+        replayed = 0
+        for payload in self._wal.replay(self._manifest.wal_first_segment):
+            record = decode_write(payload)
+            rps = self._manifest.databases.get(record.database)
+            rows = sum(t.num_rows for t in record.tables.values())
+            self._manifest.next_seq = max(self._manifest.next_seq, record.seq + rows)
+            if rps is None or record.rp not in rps:
+                continue  # database or rp dropped after this write was logged
+            for name, table in record.tables.items():
+                self._catalog.add_table(record.database, name, table)
+            self._buffer.add(self._partition(record.database, rps[record.rp], record.seq,
+                                             list(record.tables.items())))
+            replayed += 1
+        if replayed:
+            log.info("replayed %d WAL records (%d rows)", replayed, self._buffer.active_rows)
+
+    # -- databases and retention policies ----------------------------------------------
+
+    def databases(self) -> list[str]:
+        with self._state_lock:
+            return sorted(self._manifest.databases)
+
+    def create_database(self, name: str) -> None:
+        if not name:
+            raise StorageError("database name required")
+        with self._state_lock:
+            if name in self._manifest.databases:
+                return  # InfluxDB: CREATE DATABASE is idempotent
+            rp = RetentionPolicy(DEFAULT_RP, 0, default_shard_group_duration(0), 1, True)
+            self._manifest.databases[name] = {DEFAULT_RP: rp}
+            save_manifest(self._dir, self._manifest)
+
+    def drop_database(self, name: str) -> None:
+        with self._state_lock:
+            if name not in self._manifest.databases:
+                return  # InfluxDB: DROP DATABASE of a missing database succeeds
+
+        def ddl(manifest: Manifest) -> None:
+            manifest.databases.pop(name, None)
+            self._catalog.drop_database(name)
+            self._forget_series_gauges(name, None)
+
+        self._rewrite(lambda f: f.database == name, None, ddl)
+
+    def retention_policies(self, database: str) -> list[RetentionPolicy]:
+        with self._state_lock:
+            return sorted(self._rps(database).values(), key=lambda rp: rp.name)
+
+    def create_retention_policy(self, database: str, rp: RetentionPolicy) -> None:
+        if not rp.name:
+            raise StorageError("retention policy name required")
+        if rp.duration_ns < 0 or rp.shard_group_duration_ns < 0:
+            raise StorageError("retention policy durations must not be negative")
+        if rp.shard_group_duration_ns == 0:
+            rp = replace(rp, shard_group_duration_ns=default_shard_group_duration(rp.duration_ns))
+        with self._state_lock:
+            rps = self._rps(database)
+            existing = rps.get(rp.name)
+            if existing is not None:
+                if existing == rp:
+                    return
+                raise StorageError(f"retention policy already exists: {rp.name}")
+            if rp.default:
+                for key, other in rps.items():
+                    rps[key] = replace(other, default=False)
+            rps[rp.name] = rp
+            save_manifest(self._dir, self._manifest)
+
+    def alter_retention_policy(
+        self,
+        database: str,
+        name: str,
+        *,
+        duration_ns: int | None = None,
+        shard_group_duration_ns: int | None = None,
+        replication: int | None = None,
+        default: bool | None = None,
+    ) -> None:
+        with self._state_lock:
+            rps = self._rps(database)
+            rp = rps.get(name)
+            if rp is None:
+                raise RetentionPolicyNotFound(database, name)
+            changes: dict[str, object] = {}
+            if duration_ns is not None:
+                changes["duration_ns"] = duration_ns
+            if shard_group_duration_ns is not None:
+                changes["shard_group_duration_ns"] = shard_group_duration_ns or (
+                    default_shard_group_duration(duration_ns or rp.duration_ns)
+                )
+            if replication is not None:
+                changes["replication"] = replication
+            if default:
+                for key, other in rps.items():
+                    rps[key] = replace(other, default=False)
+            if default is not None:
+                changes["default"] = default
+            rps[name] = replace(rps[name], **changes)  # type: ignore[arg-type]
+            save_manifest(self._dir, self._manifest)
+
+    def drop_retention_policy(self, database: str, name: str) -> None:
+        with self._state_lock:
+            if name not in self._rps(database):
+                return
+
+        def ddl(manifest: Manifest) -> None:
+            manifest.databases.get(database, {}).pop(name, None)
+
+        self._rewrite(
+            lambda f: f.database == database and f.rp == name,
+            None,
+            ddl,
+            rebuild=[database],
+        )
+
+    def _rps(self, database: str) -> dict[str, RetentionPolicy]:
+        rps = self._manifest.databases.get(database)
+        if rps is None:
+            raise DatabaseNotFound(database)
+        return rps
+
+    def _resolve_rp(self, database: str, rp: str | None) -> RetentionPolicy:
+        rps = self._rps(database)
+        if rp is None or rp == "":
+            for policy in rps.values():
+                if policy.default:
+                    return policy
+            raise RetentionPolicyNotFound(database, "(default)")
+        named = rps.get(rp)
+        if named is None:
+            raise RetentionPolicyNotFound(database, rp)
+        return named
+
+    # -- writes ------------------------------------------------------------------------
+
+    def write(self, database: str, rp: str | None, batch: PointBatch) -> WriteResult:
+        """Durable (WAL fsynced under policy "always") and queryable when it returns."""
+        tables = [(m.measurement, m.table) for m in batch if m.num_points]
+        for name, table in tables:
+            _check_table(name, table)
+        with self._rw.shared():
+            if self._closed:
+                raise StorageError("storage engine is closed")
+            with self._state_lock:
+                policy = self._resolve_rp(database, rp)
+                if not tables:
+                    return WriteResult(0, 0)
+                try:
+                    delta = self._catalog.plan(
+                        database,
+                        tables,
+                        max_series_per_measurement=self._opts.max_series_per_measurement,
+                        max_series_per_database=self._opts.max_series_per_database,
+                    )
+                except StorageError as exc:
+                    self.metrics.writes_refused.labels(type(exc).__name__).inc()
+                    raise
+                changed = self._catalog.apply(delta)
+                rows = sum(t.num_rows for _, t in tables)
+                seq = self._manifest.next_seq
+                self._manifest.next_seq += rows
+                for measurement in changed:
+                    self.metrics.series.labels(database, measurement).set(
+                        self._catalog.series_count(database, measurement)
+                    )
+            parts = self._partition(database, policy, seq, tables)
+            payload = encode_write(seq, database, policy.name, dict(tables))
+            self._wal.append(payload, lambda: self._buffer.add(parts))
+        self.metrics.wal_records.inc()
+        self.metrics.points_written.inc(batch.num_points)
+        # Counted here, not with PointBatch.num_values: that property calls
+        # ChunkedArray.num_rows, which pyarrow does not have (bug reported to core).
+        values = sum(_count_values(t) for _, t in tables)
+        self.metrics.values_written.inc(values)
+        self.metrics.buffer_rows.set(self._buffer.active_rows)
+        if self._buffer.active_rows >= self._opts.buffer_max_rows:
+            self._wake.set()
+            if self._buffer.active_rows >= BACKPRESSURE_FACTOR * self._opts.buffer_max_rows:
+                # Writers outrun the background flush: make this writer wait for one
+                # rather than let the buffer grow without bound.
+                self.flush()
+        return WriteResult(batch.num_points, values)
+
+    def _partition(
+        self, database: str, policy: RetentionPolicy, seq: int, tables: list[tuple[str, pa.Table]]
+    ) -> list[tuple[PartitionKey, pa.Table, int, int]]:
+        """Split a write into buffer chunks per shard group, each row tagged with its seq.
+
+        Rows get consecutive sequence numbers in table order, the same on replay.
+        """
+        out = []
+        sgd = policy.shard_group_duration_ns
+        for name, table in tables:
+            tagged = with_seq(table, seq)
+            seq += table.num_rows
+            for start, part, lo, hi in split_by_shard_group(tagged, sgd):
+                key = PartitionKey(database, policy.name, name, start, start + sgd)
+                out.append((key, part, lo, hi))
+        return out
+
+    # -- catalog -----------------------------------------------------------------------
+
+    def measurements(self, database: str) -> list[str]:
+        with self._state_lock:
+            self._rps(database)
+            return self._catalog.measurements(database)
+
+    def tag_keys(self, database: str, measurement: str) -> list[str]:
+        with self._state_lock:
+            self._rps(database)
+            index = self._catalog.index(database, measurement)
+            return sorted(index.tag_values) if index else []
+
+    def tag_values(self, database: str, measurement: str, key: str) -> list[str]:
+        with self._state_lock:
+            self._rps(database)
+            index = self._catalog.index(database, measurement)
+            return list(index.sorted_values(key)) if index else []
+
+    def field_types(self, database: str, measurement: str) -> dict[str, FieldType]:
+        with self._state_lock:
+            self._rps(database)
+            index = self._catalog.index(database, measurement)
+            return dict(index.fields) if index else {}
+
+    def series(self, database: str, measurement: str) -> Iterator[dict[str, str]]:
+        with self._state_lock:
+            self._rps(database)
+            index = self._catalog.index(database, measurement)
+            keys = index.sorted_series() if index else []
+        return (dict(key) for key in keys)
+
+    # -- reads -------------------------------------------------------------------------
+
+    def snapshot(
+        self, database: str, rp: str | None, measurement: str, time_range: TimeRange
+    ) -> AbstractContextManager[Snapshot]:
+        return self._snapshot(database, rp, measurement, time_range)
+
+    @contextmanager
+    def _snapshot(
+        self, database: str, rp: str | None, measurement: str, time_range: TimeRange
+    ) -> Iterator[Snapshot]:
+        lo, hi = time_range.start_ns, time_range.end_ns
+        with self._state_lock:
+            if self._closed:
+                raise StorageError("storage engine is closed")
+            policy = self._resolve_rp(database, rp)
+            index = self._catalog.index(database, measurement)
+            tags = sorted(index.tag_values) if index else []
+            fields = dict(index.fields) if index else {}
+            files = [
+                f for f in self._manifest.files
+                if f.database == database and f.rp == policy.name
+                and f.measurement == measurement
+                and (lo is None or f.max_time_ns >= lo)
+                and (hi is None or f.min_time_ns < hi)
+            ]
+            # Taken under the state lock too: a flush commits files and drops the
+            # matching buffer rows under it, so we see each row exactly once.
+            parts = self._buffer.chunks_for(database, policy.name, measurement, lo, hi)
+            paths = [self._files.path(f) for f in files]
+            self._files.pins.pin(paths)
+        try:
+            chunks = [c for _, p in parts for c in p.chunks]
+            buffer = pa.concat_tables(chunks, promote_options="default") if chunks else None
+            cursor = self._reads.cursor()
+            try:
+                create_points_view(
+                    cursor,
+                    tags=tags,
+                    fields=fields,
+                    files=paths,
+                    buffer=buffer,
+                    dedupe=needs_dedupe(files, buffer.num_rows if buffer is not None else 0),
+                    start_ns=lo,
+                    end_ns=hi,
+                )
+                yield EngineSnapshot(cursor, measurement_schema(tags, fields))
+            finally:
+                cursor.close()
+        finally:
+            self._files.pins.unpin(paths)
+
+    # -- persistence -------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Persist the whole buffer to Parquet now and release the WAL it covered."""
+        with self._flush_lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        with self._wal.io_lock:
+            if self._buffer.active_rows == 0 and self._buffer.is_empty():
+                return
+            first_live_segment = self._wal.rotate_locked()
+            parts = self._buffer.swap()
+        started = time.perf_counter()
+        entries = []
+        for key, part in parts.items():
+            entry = self._files.write_partition(self._new_file_id(), key, part)
+            if entry is not None:
+                entries.append(entry)
+        with self._state_lock:
+            self._manifest.files.extend(entries)
+            self._manifest.wal_first_segment = first_live_segment
+            save_manifest(self._dir, self._manifest)
+            self._buffer.persisted()
+        self._wal.remove_segments_before(first_live_segment)
+        self.metrics.persist_seconds.observe(time.perf_counter() - started)
+        self._update_gauges()
+
+    def _new_file_id(self) -> int:
+        with self._state_lock:
+            file_id = self._manifest.next_file_id
+            self._manifest.next_file_id += 1
+        return file_id
+
+    def files(self) -> list[FileEntry]:
+        """Live Parquet files (for tests, tools and metrics)."""
+        with self._state_lock:
+            return list(self._manifest.files)
+
+    @property
+    def wal_fsync_count(self) -> int:
+        return self._wal.fsync_count
+
+    # -- compaction --------------------------------------------------------------------
+
+    def compact(self) -> int:
+        """Merge every shard group that has ≥ compaction_min_files files into one file.
+
+        Returns the number of shard groups compacted.
+        """
+        with self._flush_lock:
+            with self._state_lock:
+                groups: dict[tuple[str, str, str, int], list[FileEntry]] = {}
+                for f in self._manifest.files:
+                    groups.setdefault(f.shard_key, []).append(f)
+            done = 0
+            for group in groups.values():
+                if len(group) >= max(2, self._opts.compaction_min_files):
+                    self._compact_group(group)
+                    done += 1
+            return done
+
+    def _compact_group(self, group: list[FileEntry]) -> None:
+        entry = self._files.merge(self._new_file_id(), group)
+        old = {f.file_id for f in group}
+        with self._state_lock:
+            self._manifest.files = [f for f in self._manifest.files if f.file_id not in old]
+            if entry is not None:
+                self._manifest.files.append(entry)
+            save_manifest(self._dir, self._manifest)
+        self._files.retire(group)
+        self.metrics.compactions.inc()
+        self._update_gauges()
+
+    # -- deletes and retention ---------------------------------------------------------
+
+    def drop_measurement(self, database: str, measurement: str) -> None:
+        with self._state_lock:
+            self._rps(database)
+
+        def ddl(manifest: Manifest) -> None:
+            self._catalog.drop_measurement(database, measurement)
+            self._forget_series_gauges(database, measurement)
+
+        self._rewrite(
+            lambda f: f.database == database and f.measurement == measurement, None, ddl
+        )
+
+    def delete(
+        self,
+        database: str,
+        measurement: str | None,
+        time_range: TimeRange,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        """DELETE / DROP SERIES: remove matching rows (tag equality, time range)."""
+        with self._state_lock:
+            self._rps(database)
+        lo, hi = time_range.start_ns, time_range.end_ns
+        tags = dict(tags or {})
+
+        def predicate(f: FileEntry) -> str | None:
+            if f.database != database or (measurement is not None and f.measurement != measurement):
+                return None
+            return self._files.delete_predicate(f, lo, hi, tags)
+
+        self._rewrite(lambda f: False, predicate, None, rebuild=[database])
+
+    def _rewrite(
+        self,
+        drop: Callable[[FileEntry], bool],
+        delete_where: Callable[[FileEntry], str | None] | None,
+        ddl: Callable[[Manifest], None] | None,
+        *,
+        rebuild: Collection[str] = (),
+    ) -> None:
+        """Apply a destructive change as one manifest commit.
+
+        ``rebuild`` names databases whose catalog is re-derived from the remaining
+        files, inside the same exclusive section (no write can slip in between).
+
+        Writers are held off and the buffer is flushed first, so every affected row is
+        in a file and no WAL record can bring it back; then files are dropped or
+        rewritten without the deleted rows, and one manifest swap makes it all visible.
+        """
+        with self._rw.exclusive(), self._flush_lock:
+            self._flush_locked()
+            with self._state_lock:
+                files = list(self._manifest.files)
+            keep: list[FileEntry] = []
+            retired: list[FileEntry] = []
+            for f in files:
+                if drop(f):
+                    retired.append(f)
+                    continue
+                where = delete_where(f) if delete_where else None
+                if where is None:
+                    keep.append(f)
+                    continue
+                entry = self._files.rewrite_without(self._new_file_id(), f, where)
+                retired.append(f)
+                if entry is not None:
+                    keep.append(entry)
+            with self._state_lock:
+                self._manifest.files = keep
+                if ddl is not None:
+                    ddl(self._manifest)
+                save_manifest(self._dir, self._manifest)
+                for database in rebuild:
+                    if database in self._manifest.databases:
+                        self._rebuild_database_catalog(database)
+            self._files.retire(retired)
+        self._update_gauges()
+
+    def _rebuild_database_catalog(self, database: str) -> None:
+        """Re-derive a database's catalog from its files (buffer is empty here)."""
+        for m in self._catalog.measurements(database):
+            self._catalog.drop_measurement(database, m)
+        self._forget_series_gauges(database, None)
+        self._files.index_files(
+            self._catalog, [f for f in self._manifest.files if f.database == database]
+        )
+        for m in self._catalog.measurements(database):
+            self.metrics.series.labels(database, m).set(self._catalog.series_count(database, m))
+
+    def _forget_series_gauges(self, database: str, measurement: str | None) -> None:
+        doomed = {
+            sample.labels["measurement"]
+            for metric in self.metrics.series.collect()
+            for sample in metric.samples
+            if sample.labels.get("database") == database
+            and measurement in (None, sample.labels.get("measurement"))
+        }
+        for name in doomed:
+            self.metrics.series.remove(database, name)
+
+    def apply_retention(self) -> int:
+        """Drop every shard group whose end is older than now - rp.duration.
+
+        Returns the number of shard groups dropped.
+        """
+        now = self._opts.clock()
+        with self._state_lock:
+            durations = {
+                (db, rp.name): rp.duration_ns
+                for db, rps in self._manifest.databases.items()
+                for rp in rps.values()
+            }
+            shard_keys = {
+                (f.database, f.rp, f.shard_start_ns, f.shard_end_ns)
+                for f in self._manifest.files
+            }
+        for key in self._buffer.chunks_for_all():
+            shard_keys.add((key.database, key.rp, key.shard_start_ns, key.shard_end_ns))
+        expired = {
+            k for k in shard_keys if is_expired(k[3], durations.get((k[0], k[1]), 0), now)
+        }
+        if not expired:
+            return 0
+        self._rewrite(
+            lambda f: (f.database, f.rp, f.shard_start_ns, f.shard_end_ns) in expired,
+            None,
+            None,
+            rebuild={k[0] for k in expired},
+        )
+        self.metrics.shard_groups_expired.inc(len(expired))
+        return len(expired)
+
+    # -- background work ---------------------------------------------------------------
+
+    def run_maintenance(self) -> None:
+        """One round of background work: flush if due, compact, apply retention."""
+        if (
+            self._buffer.active_rows >= self._opts.buffer_max_rows
+            or (self._buffer.active_rows and self._buffer.age_s() >= self._opts.buffer_max_age_s)
+        ):
+            self.flush()
+        self.compact()
+        self.apply_retention()
+        self._update_gauges()
+
+    def _start_thread(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _maintenance_loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._opts.maintenance_interval_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.run_maintenance()
+            except Exception:
+                log.exception("storage maintenance failed; retrying next round")
+
+    def _fsync_loop(self) -> None:
+        while not self._stop.wait(self._opts.wal_fsync_interval_s):
+            try:
+                self._wal.sync()
+            except Exception:
+                log.exception("WAL fsync failed")
+
+    def _update_gauges(self) -> None:
+        self.metrics.buffer_rows.set(self._buffer.total_rows)
+        with self._state_lock:
+            self.metrics.files.set(len(self._manifest.files))
+            self.metrics.file_bytes.set(sum(f.size_bytes for f in self._manifest.files))
+        with suppress(OSError):  # a segment may vanish while we stat it
+            self.metrics.wal_bytes.set(self._wal.total_bytes())
+
+    def close(self) -> None:
+        """Persist the buffer, stop background threads, close the WAL. Idempotent."""
+        with self._rw.exclusive():
+            if self._closed:
+                return
+            self._closed = True
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join()
+        try:
+            self.flush()
+        finally:
+            self._wal.close()
+            self._reads.close()
+            self._files.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _count_values(table: pa.Table) -> int:
+    """Non-null field values of a measurement table."""
+    return sum(
+        len(table.column(f.name)) - table.column(f.name).null_count
+        for f in table.schema
+        if column_kind(f) == KIND_FIELD
+    )
+
+
+def _check_table(measurement: str, table: pa.Table) -> None:
+    if not measurement:
+        raise StorageError("measurement name required")
+    if TIME_COLUMN not in table.column_names or table.schema.field(TIME_COLUMN).type != pa.int64():
+        raise StorageError(f'measurement "{measurement}": missing int64 "time" column')
+    if table.column(TIME_COLUMN).null_count:
+        raise StorageError(f'measurement "{measurement}": null timestamps')
+    if SEQ_COLUMN in table.column_names:
+        raise StorageError(f'measurement "{measurement}": column name "{SEQ_COLUMN}" is reserved')
+
+
+def _conforms(engine: Engine) -> Storage:
+    """Never called: makes mypy check that Engine implements the Storage protocol."""
+    return engine

@@ -1,0 +1,180 @@
+"""The Parquet file store: writing, merging, rewriting and deleting data files.
+
+It does the file work of flushes, compactions, deletes and retention; the engine
+decides when, under its locks, and commits the resulting file set in the manifest.
+Nothing here changes the manifest, so a crash mid-way leaves only unreferenced files,
+which ``remove_garbage`` deletes on the next open.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from crisp.core.batch import TIME_COLUMN, FieldType
+from crisp.storage.buffer import Partition, PartitionKey
+from crisp.storage.catalog import Catalog
+from crisp.storage.manifest import MANIFEST_NAME, FileEntry
+from crisp.storage.persist import (
+    DATA_DIR,
+    file_schema,
+    ident,
+    literal,
+    read_parquet_sql,
+    read_tags,
+    shard_dir,
+    union_schema,
+    write_sorted_deduped,
+)
+from crisp.storage.snapshot import FilePins
+
+log = logging.getLogger(__name__)
+
+
+class FileStore:
+    def __init__(self, data_dir: Path, *, duckdb_threads: int) -> None:
+        self.dir = data_dir
+        self.data = data_dir / DATA_DIR
+        # Private DuckDB for flush/compaction/rewrite SQL; never handed to callers, so
+        # it needs no lockdown.
+        self._duck = duckdb.connect(":memory:")
+        self._duck.execute(f"SET threads = {int(duckdb_threads)}")
+        self.pins = FilePins(self._delete_file)
+
+    def path(self, entry: FileEntry) -> Path:
+        return self.dir / entry.path
+
+    def close(self) -> None:
+        self._duck.close()
+
+    # -- open --------------------------------------------------------------------------
+
+    def remove_garbage(self, live: list[FileEntry]) -> None:
+        """Delete files an interrupted flush/compaction left behind (not in the manifest)."""
+        (self.dir / (MANIFEST_NAME + ".tmp")).unlink(missing_ok=True)
+        keep = {self.path(f) for f in live}
+        if not self.data.exists():
+            return
+        for path in self.data.rglob("*"):
+            if path.is_file() and path not in keep:
+                log.info("removing %s: not in the manifest (left by a crash)", path)
+                path.unlink()
+        for dirpath, _dirs, _files in sorted(os.walk(self.data), key=lambda w: -len(w[0])):
+            if Path(dirpath) != self.data and not os.listdir(dirpath):
+                os.rmdir(dirpath)
+
+    def index_files(self, catalog: Catalog, entries: list[FileEntry]) -> None:
+        """Add the schema and series of stored files to the catalog."""
+        for entry in entries:
+            path = self.path(entry)
+            catalog.add_fields(entry.database, entry.measurement, file_schema(path))
+            catalog.add_table(entry.database, entry.measurement, read_tags(path))
+
+    # -- writing -----------------------------------------------------------------------
+
+    def write_partition(self, file_id: int, key: PartitionKey, part: Partition) -> FileEntry | None:
+        table = pa.concat_tables(part.chunks, promote_options="default")
+        tags, fields = union_schema(c.schema for c in part.chunks)
+        return self._write(
+            file_id, key.database, key.rp, key.measurement, key.shard_start_ns,
+            key.shard_end_ns, table, "SELECT * FROM __flush", tags, fields,
+        )
+
+    def merge(self, file_id: int, group: list[FileEntry]) -> FileEntry | None:
+        """One deduplicated file holding every row of ``group`` (one shard group)."""
+        first = group[0]
+        paths = [self.path(f) for f in group]
+        tags, fields = union_schema(file_schema(p) for p in paths)
+        return self._write(
+            file_id, first.database, first.rp, first.measurement, first.shard_start_ns,
+            first.shard_end_ns, None, read_parquet_sql(paths), tags, fields,
+        )
+
+    def rewrite_without(self, file_id: int, entry: FileEntry, where: str) -> FileEntry | None:
+        """A copy of ``entry`` without the rows matching ``where`` (None if none remain)."""
+        path = self.path(entry)
+        tags, fields = union_schema([file_schema(path)])
+        # coalesce: a row where the predicate is NULL (tag absent) does not match.
+        source = f"{read_parquet_sql([path])} WHERE NOT coalesce(({where}), false)"
+        return self._write(
+            file_id, entry.database, entry.rp, entry.measurement, entry.shard_start_ns,
+            entry.shard_end_ns, None, source, tags, fields,
+        )
+
+    def _write(
+        self,
+        file_id: int,
+        database: str,
+        rp: str,
+        measurement: str,
+        start: int,
+        end: int,
+        arrow: pa.Table | None,
+        source_sql: str,
+        tags: list[str],
+        fields: dict[str, FieldType],
+    ) -> FileEntry | None:
+        rel = f"{shard_dir(database, rp, measurement, start, end)}/{file_id:012d}.parquet"
+        cursor = self._duck.cursor()
+        try:
+            if arrow is not None:
+                cursor.register("__flush", arrow)
+            stats = write_sorted_deduped(cursor, source_sql, tags, fields, self.dir / rel)
+        finally:
+            cursor.close()
+        if stats is None:
+            return None
+        return FileEntry(
+            file_id=file_id, database=database, rp=rp, measurement=measurement,
+            shard_start_ns=start, shard_end_ns=end, path=rel, rows=stats.rows,
+            min_time_ns=stats.min_time_ns, max_time_ns=stats.max_time_ns,
+            max_seq=stats.max_seq, size_bytes=stats.size_bytes,
+        )
+
+    # -- deletes -----------------------------------------------------------------------
+
+    def delete_predicate(
+        self, entry: FileEntry, lo: int | None, hi: int | None, tags: dict[str, str]
+    ) -> str | None:
+        """SQL matching the rows of ``entry`` to delete, or None when none can match."""
+        if (lo is not None and entry.max_time_ns < lo) or (
+            hi is not None and entry.min_time_ns >= hi
+        ):
+            return None
+        columns = set(file_schema(self.path(entry)).names)
+        if any(key not in columns for key in tags):
+            return None  # a point lacking the tag cannot equal a value
+        conds = [f"{ident(k)} = {literal(v)}" for k, v in sorted(tags.items())]
+        if lo is not None:
+            conds.append(f"{ident(TIME_COLUMN)} >= {int(lo)}")
+        if hi is not None:
+            conds.append(f"{ident(TIME_COLUMN)} < {int(hi)}")
+        where = " AND ".join(conds) or "TRUE"
+        return where if self._any_row(entry, where) else None
+
+    def _any_row(self, entry: FileEntry, where: str) -> bool:
+        cursor = self._duck.cursor()
+        try:
+            sql = f"SELECT 1 FROM ({read_parquet_sql([self.path(entry)])}) WHERE {where} LIMIT 1"
+            return bool(cursor.execute(sql).fetchall())
+        finally:
+            cursor.close()
+
+    def retire(self, entries: list[FileEntry]) -> None:
+        """Delete files no longer in the manifest, once no snapshot reads them."""
+        self.pins.retire([self.path(f) for f in entries])
+
+    def _delete_file(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        parent = path.parent
+        # Remove now-empty shard/measurement/rp/database directories.
+        while parent != self.data and parent.is_relative_to(self.data):
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent

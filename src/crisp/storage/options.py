@@ -1,0 +1,47 @@
+"""Tunables of the embedded storage engine, with InfluxDB-like defaults."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from prometheus_client import CollectorRegistry
+
+FsyncPolicy = Literal["always", "interval"]
+
+
+def wall_clock_ns() -> int:
+    return time.time_ns()
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How the engine trades durability, memory and latency.
+
+    ``clock`` is injectable so tests drive retention without sleeping; it returns
+    nanoseconds since the epoch like ``time.time_ns``.
+    """
+
+    wal_fsync: FsyncPolicy = "always"
+    # Only for "interval": how often the background thread fsyncs the open segment.
+    wal_fsync_interval_s: float = 1.0
+    # A segment is closed and a new one started past this size, so persisted data can be
+    # reclaimed segment by segment.
+    wal_segment_max_bytes: int = 64 * 1024 * 1024
+    buffer_max_rows: int = 500_000
+    buffer_max_age_s: float = 60.0
+    max_series_per_measurement: int = 1_000_000
+    max_series_per_database: int = 10_000_000
+    # A shard group with at least this many files is merged into one by compaction.
+    compaction_min_files: int = 4
+    # Period of the maintenance thread (age flush, compaction, retention).
+    maintenance_interval_s: float = 1.0
+    # False disables the background threads; tests then call Engine.flush() and
+    # Engine.run_maintenance() themselves.
+    background: bool = True
+    duckdb_threads: int = 2
+    duckdb_memory_limit: str = "1GB"
+    clock: Callable[[], int] = wall_clock_ns
+    registry: CollectorRegistry | None = field(default=None, compare=False)

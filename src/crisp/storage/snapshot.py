@@ -1,0 +1,178 @@
+"""Reads: the locked-down DuckDB database, file pins and the ``points`` view.
+
+One in-process DuckDB database serves every snapshot; each snapshot gets its own
+cursor (its own connection to that database), so snapshots run in parallel threads and
+their temp views and registered buffer tables never collide. The database cannot
+touch the file system outside the data directory and its configuration is locked, so
+no query text can read /etc/passwd, install extensions or lift those limits.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from crisp.core.batch import TIME_COLUMN, FieldType
+from crisp.storage.buffer import SEQ_COLUMN
+from crisp.storage.manifest import FileEntry
+from crisp.storage.persist import dedupe_sql, ident, literal, read_parquet_sql
+
+DUCKDB_TYPES = {
+    FieldType.FLOAT: "DOUBLE",
+    FieldType.INTEGER: "BIGINT",
+    FieldType.UNSIGNED: "UBIGINT",
+    FieldType.BOOLEAN: "BOOLEAN",
+    FieldType.STRING: "VARCHAR",
+}
+BUFFER_TABLE = "__crisp_buffer"
+
+
+class ReadDatabase:
+    """The engine's query-side DuckDB database, restricted to ``data_dir``."""
+
+    def __init__(self, data_dir: Path, *, threads: int, memory_limit: str) -> None:
+        self._lock = threading.Lock()
+        con = duckdb.connect(":memory:")
+        con.execute(f"SET threads = {int(threads)}")
+        con.execute(f"SET memory_limit = {literal(memory_limit)}")
+        allowed = str(data_dir.resolve()) + "/"
+        con.execute(f"SET allowed_directories = [{literal(allowed)}]")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET autoload_known_extensions = false")
+        con.execute("SET lock_configuration = true")
+        self._con = con
+
+    def cursor(self) -> Any:
+        with self._lock:
+            return self._con.cursor()
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+
+class FilePins:
+    """Reference counts on files read by open snapshots; deletion waits for zero."""
+
+    def __init__(self, delete: Callable[[Path], None]) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[Path, int] = {}
+        self._retired: set[Path] = set()
+        self._delete = delete
+
+    def pin(self, paths: list[Path]) -> None:
+        with self._lock:
+            for p in paths:
+                self._counts[p] = self._counts.get(p, 0) + 1
+
+    def unpin(self, paths: list[Path]) -> None:
+        doomed = []
+        with self._lock:
+            for p in paths:
+                left = self._counts[p] - 1
+                if left:
+                    self._counts[p] = left
+                else:
+                    del self._counts[p]
+                    if p in self._retired:
+                        self._retired.discard(p)
+                        doomed.append(p)
+        for p in doomed:
+            self._delete(p)
+
+    def retire(self, paths: list[Path]) -> None:
+        """Delete now, or when the last snapshot reading the file closes."""
+        doomed = []
+        with self._lock:
+            for p in paths:
+                if p in self._counts:
+                    self._retired.add(p)
+                else:
+                    doomed.append(p)
+        for p in doomed:
+            self._delete(p)
+
+    def pinned(self) -> set[Path]:
+        with self._lock:
+            return set(self._counts)
+
+
+@dataclass
+class EngineSnapshot:
+    """What ``Engine.snapshot`` yields (implements ``crisp.storage.api.Snapshot``)."""
+
+    _connection: Any
+    _schema: pa.Schema
+
+    @property
+    def connection(self) -> Any:
+        return self._connection
+
+    @property
+    def schema(self) -> pa.Schema:
+        return self._schema
+
+
+def needs_dedupe(files: list[FileEntry], buffer_rows: int) -> bool:
+    """Duplicates are possible only across sources: files are deduped on write.
+
+    Buffer rows may repeat anything; files only if their time ranges overlap (after
+    compaction a shard group is one file, and shard groups do not overlap).
+    """
+    if buffer_rows:
+        return True
+    ordered = sorted(files, key=lambda f: f.min_time_ns)
+    reach = None
+    for f in ordered:
+        if reach is not None and f.min_time_ns <= reach:
+            return True
+        reach = f.max_time_ns if reach is None else max(reach, f.max_time_ns)
+    return False
+
+
+def create_points_view(
+    cursor: Any,
+    *,
+    tags: list[str],
+    fields: dict[str, FieldType],
+    files: list[Path],
+    buffer: pa.Table | None,
+    dedupe: bool,
+    start_ns: int | None,
+    end_ns: int | None,
+) -> None:
+    """CREATE TEMP VIEW points: files ∪ buffer, every schema column, range-filtered."""
+    field_names = sorted(fields)
+    # A typed zero-row source first, so every column exists with its type even when no
+    # file or buffer chunk has it.
+    typed = [f"NULL::BIGINT AS {ident(TIME_COLUMN)}"]
+    typed += [f"NULL::VARCHAR AS {ident(t)}" for t in tags]
+    typed += [f"NULL::{DUCKDB_TYPES[fields[f]]} AS {ident(f)}" for f in field_names]
+    typed.append(f"NULL::BIGINT AS {SEQ_COLUMN}")
+    sources = [f"SELECT {', '.join(typed)} WHERE false"]
+    if files:
+        sources.append(read_parquet_sql(files))
+    if buffer is not None and buffer.num_rows:
+        cursor.register(BUFFER_TABLE, buffer)
+        sources.append(f"SELECT * FROM {BUFFER_TABLE}")
+    union = " UNION ALL BY NAME ".join(f"({s})" for s in sources)
+    conditions = []
+    if start_ns is not None:
+        conditions.append(f"{ident(TIME_COLUMN)} >= {int(start_ns)}")
+    if end_ns is not None:
+        conditions.append(f"{ident(TIME_COLUMN)} < {int(end_ns)}")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    filtered = f"SELECT * FROM ({union}){where}"
+    columns = [ident(c) for c in [TIME_COLUMN, *tags, *field_names]]
+    if dedupe:
+        body = dedupe_sql(filtered, tags, field_names, keep_seq=False)
+    else:
+        body = f"SELECT {', '.join(columns)} FROM ({filtered})"
+    cursor.execute(f"CREATE TEMP VIEW points AS SELECT {', '.join(columns)} FROM ({body})")
