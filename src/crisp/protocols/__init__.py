@@ -1,0 +1,1 @@
+"""Wire protocols Crisp accepts, each turning request bodies into a ``PointBatch``."""
