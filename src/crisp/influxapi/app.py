@@ -75,8 +75,12 @@ async def _ping(request: Request, ctx: APIContext) -> Response:
 
 async def _health(request: Request, ctx: APIContext) -> Response:
     return JSONResponse(
-        {"name": "crisp", "message": "ready for queries and writes", "status": "pass",
-         "version": __version__}
+        {
+            "name": "crisp",
+            "message": "ready for queries and writes",
+            "status": "pass",
+            "version": __version__,
+        }
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from crisp.query import QueryGuards
+from crisp.query.guards import QueryGuards
 from crisp.storage.api import Storage
 
 

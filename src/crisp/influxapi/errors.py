@@ -15,6 +15,4 @@ class HTTPError(Exception):
         self.headers = headers or {}
 
     def response(self) -> JSONResponse:
-        return JSONResponse(
-            {"error": self.message}, status_code=self.status, headers=self.headers
-        )
+        return JSONResponse({"error": self.message}, status_code=self.status, headers=self.headers)

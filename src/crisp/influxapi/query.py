@@ -17,9 +17,11 @@ from starlette.responses import Response
 from crisp.influxapi.auth import require_token
 from crisp.influxapi.context import APIContext
 from crisp.influxapi.errors import HTTPError
-from crisp.query import execute_query
+from crisp.query.executor import execute
+from crisp.query.results import StatementResult
+from crisp.query.timefmt import EPOCH_UNITS, format_results
 
-EPOCHS = ("ns", "n", "u", "µ", "ms", "s", "m", "h")
+PARSE_ERROR_PREFIX = "error parsing query:"
 
 
 async def query_params(request: Request) -> dict[str, str]:
@@ -33,6 +35,13 @@ async def query_params(request: Request) -> dict[str, str]:
     return params
 
 
+def response_body(results: list[StatementResult], epoch: str | None) -> tuple[dict[str, Any], int]:
+    """InfluxDB answers a query that does not parse with 400 and one top-level error."""
+    if len(results) == 1 and results[0].get("error", "").startswith(PARSE_ERROR_PREFIX):
+        return {"error": results[0]["error"]}, 400
+    return {"results": format_results(results, epoch)}, 200
+
+
 async def handle_query(request: Request, ctx: APIContext) -> Response:
     require_token(request, ctx.admin_token)
     params = await query_params(request)
@@ -40,19 +49,19 @@ async def handle_query(request: Request, ctx: APIContext) -> Response:
     if not text.strip():
         raise HTTPError(400, 'missing required parameter "q"')
     epoch = params.get("epoch") or None
-    if epoch is not None and epoch not in EPOCHS:
-        raise HTTPError(400, f"invalid epoch {epoch!r}: use one of {', '.join(EPOCHS)}")
-    body: dict[str, Any] = await run_in_threadpool(
-        execute_query,
-        text,
-        storage=ctx.storage,
-        database=params.get("db") or None,
-        rp=params.get("rp") or None,
-        now_ns=ctx.clock_ns(),
-        guards=ctx.query_guards,
-        epoch=epoch,
+    if epoch is not None and epoch not in EPOCH_UNITS:
+        raise HTTPError(400, f"invalid epoch {epoch!r}: use one of {', '.join(EPOCH_UNITS)}")
+    results = await run_in_threadpool(
+        lambda: execute(
+            text,
+            storage=ctx.storage,
+            database=params.get("db") or None,
+            rp=params.get("rp") or None,
+            now_ns=ctx.clock_ns(),
+            guards=ctx.query_guards,
+        )
     )
-    status = 400 if "error" in body else 200
+    body, status = response_body(results, epoch)
     pretty = params.get("pretty", "").lower() == "true"
     content = json.dumps(body, indent=4 if pretty else None, ensure_ascii=False)
     return Response(content + "\n", status_code=status, media_type="application/json")

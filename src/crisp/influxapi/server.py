@@ -55,7 +55,7 @@ class HTTPComponent:
     async def stop(self) -> None:
         if self._server is None or self._task is None:
             return
-        self._server.stop()
+        self._server.stop()  # type: ignore[no-untyped-call]  # granian leaves it untyped
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
 

@@ -59,15 +59,18 @@ async def handle_write(
     result = await run_in_threadpool(_parse_and_write, ctx, database, rp, precision, body, now_ns)
     if result.errors:
         ctx.metrics.lines_rejected.inc(len(result.errors))
-        first = result.errors[0]
-        written = result.batch.num_points
-        more = f" (and {len(result.errors) - 1} more bad lines)" if len(result.errors) > 1 else ""
-        raise HTTPError(
-            400,
-            f"partial write: unable to parse {first.line!r}: line {first.line_number}: "
-            f"{first.reason}{more}; {written} good points were written",
-        )
+        raise HTTPError(400, parse_error_message(result))
     return Response(status_code=204)
+
+
+def parse_error_message(result: ParseResult) -> str:
+    """InfluxDB 1.x's wording (clients match on it), plus the line number and counts."""
+    first = result.errors[0]
+    more = f"; {len(result.errors) - 1} more bad lines" if len(result.errors) > 1 else ""
+    message = f"unable to parse {first.line!r}: {first.reason} (line {first.line_number}{more})"
+    if result.batch.num_points:
+        return f"partial write: {message}; {result.batch.num_points} good points written dropped=0"
+    return message
 
 
 def _parse_and_write(
@@ -84,7 +87,5 @@ def _parse_and_write(
     except (DatabaseNotFound, RetentionPolicyNotFound) as error:
         raise HTTPError(404, str(error)) from None
     except (FieldTypeConflict, LimitExceeded) as error:
-        raise HTTPError(
-            400, f"partial write: {error} dropped={result.batch.num_points}"
-        ) from None
+        raise HTTPError(400, f"partial write: {error} dropped={result.batch.num_points}") from None
     return result

@@ -1,0 +1,74 @@
+"""Entry point: InfluxQL text → one InfluxDB-1.x-shaped result per statement.
+
+User mistakes (bad syntax, unknown database, refused by a guard, timeout) become an
+``error`` on the statement they concern; they never escape as exceptions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from crisp.query.deadline import Deadline
+from crisp.query.errors import QueryError
+from crisp.query.guards import QueryGuards
+from crisp.query.influxql import ParseError, ast, parse_query
+from crisp.query.meta import MetaRunner
+from crisp.query.results import Series, StatementResult
+from crisp.query.select import Context, run_select
+from crisp.storage.api import Storage, StorageError
+
+logger = logging.getLogger(__name__)
+
+
+def execute(
+    query_text: str,
+    *,
+    storage: Storage,
+    database: str | None,
+    rp: str | None,
+    now_ns: int,
+    guards: QueryGuards,
+) -> list[StatementResult]:
+    try:
+        query = parse_query(query_text)
+    except ParseError as error:
+        # InfluxDB answers a parse error with a single error for the whole query.
+        return [{"statement_id": 0, "error": f"error parsing query: {error}"}]
+    results: list[StatementResult] = []
+    for statement_id, statement in enumerate(query.statements):
+        result: StatementResult = {"statement_id": statement_id}
+        try:
+            series = execute_statement(
+                statement,
+                storage=storage,
+                database=database,
+                rp=rp,
+                now_ns=now_ns,
+                guards=guards,
+            )
+        except (QueryError, StorageError) as error:
+            result["error"] = str(error)
+        except Exception as error:
+            # A bug, not a user mistake: log it whole, and still answer the other statements.
+            logger.exception("statement %d failed unexpectedly: %s", statement_id, query_text)
+            result["error"] = f"internal error: {type(error).__name__}: {error}"
+        else:
+            if series:
+                result["series"] = series
+        results.append(result)
+    return results
+
+
+def execute_statement(
+    statement: ast.Statement,
+    *,
+    storage: Storage,
+    database: str | None,
+    rp: str | None,
+    now_ns: int,
+    guards: QueryGuards,
+) -> list[Series]:
+    if isinstance(statement, ast.SelectStatement):
+        context = Context(storage, database, rp, now_ns, guards, Deadline(guards.timeout_seconds))
+        return run_select(statement, context)
+    return MetaRunner(storage, database, now_ns).run(statement)

@@ -1,0 +1,81 @@
+"""InfluxQL functions: which family each belongs to and how aggregates become SQL.
+
+Aggregates and selectors run inside DuckDB per (bucket, tag set); transformations
+(derivative & co.) run afterwards in ``crisp.query.transforms`` over the ordered
+values, because they depend on the previous row, not on a group. Aggregates with rules
+awkward in SQL live in ``crisp.query.postagg``.
+"""
+
+from __future__ import annotations
+
+from crisp.core.batch import FieldType
+from crisp.query.columns import NUMERIC
+from crisp.query.errors import QueryError
+from crisp.query.sql import Params, quote_ident
+
+AGGREGATES = frozenset({"count", "mean", "median", "spread", "stddev", "sum"})
+SELECTORS = frozenset({"first", "last", "min", "max", "percentile"})
+TRANSFORMS = frozenset(
+    {
+        "derivative",
+        "non_negative_derivative",
+        "difference",
+        "non_negative_difference",
+        "moving_average",
+        "cumulative_sum",
+        "elapsed",
+    }
+)
+_NUMERIC_ONLY = frozenset({"mean", "median", "spread", "stddev", "sum", "percentile"})
+
+
+def aggregate_sql(
+    name: str,
+    field: str,
+    field_type: FieldType | None,
+    params: Params,
+    *,
+    distinct: bool = False,
+    percentile: float | None = None,
+) -> tuple[str, str | None]:
+    """(value SQL, SQL of the selected point's time or None) for ``name(field)``.
+
+    ``field_type`` None means the measurement lacks the field: the result is NULL
+    (count: 0), as InfluxDB returns nothing for it.
+    """
+    if field_type is None:
+        return ("0" if name == "count" else "NULL"), None
+    if name in _NUMERIC_ONLY and field_type not in NUMERIC:
+        raise QueryError(f"unsupported {name} iterator type: {field_type.value}")
+    col = quote_ident(field)
+    time = quote_ident("time")
+    not_null = f"FILTER (WHERE {col} IS NOT NULL)"
+    if name == "count":
+        return (f"count(DISTINCT {col})" if distinct else f"count({col})"), None
+    if distinct:
+        raise QueryError(f"distinct() is only supported inside count(), not {name}()")
+    simple = {
+        "mean": f"avg({col})",
+        "median": f"median({col})",
+        "spread": f"(max({col}) - min({col}))",
+        "stddev": f"stddev_samp({col})",
+        "sum": f"sum({col})",
+    }
+    if name in simple:
+        return simple[name], None
+    if name == "first":
+        return f"arg_min({col}, {time}) {not_null}", f"min({time}) {not_null}"
+    if name == "last":
+        return f"arg_max({col}, {time}) {not_null}", f"max({time}) {not_null}"
+    if name == "min":
+        return f"min({col})", f"arg_min({time}, {col}) {not_null}"
+    if name == "max":
+        return f"max({col})", f"arg_max({time}, {col}) {not_null}"
+    if name == "percentile":
+        assert percentile is not None
+        # Nearest rank as InfluxDB 1.x defines it: the floor(n*p/100 + 0.5)-th smallest
+        # value (1-based), nothing when that rank falls outside 1..n.
+        rank = f"CAST(floor(count({col}) * {params.bind(percentile)} / 100.0 + 0.5) AS BIGINT)"
+        ordered = f"list_sort(list({{'v': {col}, 't': {time}}}) {not_null})"
+        return f"list_extract({ordered}, {rank}).v", f"list_extract({ordered}, {rank}).t"
+    raise QueryError(f"undefined function {name}()")
