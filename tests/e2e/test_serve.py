@@ -33,6 +33,9 @@ def test_serve_prints_urls_keeps_acknowledged_points_across_restart(tmp_path: Pa
         body += "api_latency,service=cart duration_ms=7 1700000010\n"
         written = httpx.post(f"{url}/write", params={"db": "shop", "precision": "s"}, content=body)
         assert written.status_code == 204, written.text
+        metrics = httpx.get(f"{url}/metrics").text
+        assert "crisp_storage_points_written_total 2.0" in metrics
+        assert 'crisp_http_requests_total{endpoint="write",status="204"} 1.0' in metrics
         assert server.stop(signal.SIGTERM) == 0
 
     with crisp(*args) as server:
