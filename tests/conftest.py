@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 
 import pytest
@@ -24,3 +25,13 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def require_binary(name: str, install_hint: str) -> None:
+    """Skip (locally) or fail (CI) when a server binary is not installed."""
+    if shutil.which(name) is not None:
+        return
+    message = f"{name} is not installed ({install_hint})"
+    if os.environ.get("CRISP_TEST_REQUIRE_SERVERS") == "1":
+        pytest.fail(f"{message}; CI requires it")
+    pytest.skip(message)

@@ -33,7 +33,5 @@ def settings_from_args(
     args: argparse.Namespace, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Raises SettingError naming the flag or variable on a bad value."""
-    flags = {
-        f.name: getattr(args, f"setting_{f.name}", None) for f in dataclasses.fields(Settings)
-    }
+    flags = {f.name: getattr(args, f"setting_{f.name}", None) for f in dataclasses.fields(Settings)}
     return load_settings(environ, flags)
