@@ -35,6 +35,19 @@ async def query_params(request: Request) -> dict[str, str]:
     return params
 
 
+def bound_params(text: str | None) -> dict[str, Any] | None:
+    """``params`` is a JSON object of values for ``$name`` placeholders, as in InfluxDB."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise HTTPError(400, f"error parsing query parameters: {error}") from None
+    if not isinstance(value, dict):
+        raise HTTPError(400, "error parsing query parameters: expected a JSON object")
+    return value
+
+
 def response_body(results: list[StatementResult], epoch: str | None) -> tuple[dict[str, Any], int]:
     """InfluxDB answers a query that does not parse with 400 and one top-level error."""
     if len(results) == 1 and results[0].get("error", "").startswith(PARSE_ERROR_PREFIX):
@@ -51,6 +64,7 @@ async def handle_query(request: Request, ctx: APIContext) -> Response:
     epoch = params.get("epoch") or None
     if epoch is not None and epoch not in EPOCH_UNITS:
         raise HTTPError(400, f"invalid epoch {epoch!r}: use one of {', '.join(EPOCH_UNITS)}")
+    bound = bound_params(params.get("params"))
     results = await run_in_threadpool(
         lambda: execute(
             text,
@@ -59,6 +73,7 @@ async def handle_query(request: Request, ctx: APIContext) -> Response:
             rp=params.get("rp") or None,
             now_ns=ctx.clock_ns(),
             guards=ctx.query_guards,
+            params=bound,
         )
     )
     body, status = response_body(results, epoch)

@@ -7,7 +7,10 @@ User mistakes (bad syntax, unknown database, refused by a guard, timeout) become
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
+from crisp.query.bind import bind_parameters
 from crisp.query.deadline import Deadline
 from crisp.query.errors import QueryError
 from crisp.query.guards import QueryGuards
@@ -28,7 +31,9 @@ def execute(
     rp: str | None,
     now_ns: int,
     guards: QueryGuards,
+    params: Mapping[str, Any] | None = None,
 ) -> list[StatementResult]:
+    """Run every statement of ``query_text``; ``params`` fills ``$name`` placeholders."""
     try:
         query = parse_query(query_text)
     except ParseError as error:
@@ -38,6 +43,7 @@ def execute(
     for statement_id, statement in enumerate(query.statements):
         result: StatementResult = {"statement_id": statement_id}
         try:
+            statement = bind_parameters(statement, params or {})
             series = execute_statement(
                 statement,
                 storage=storage,

@@ -172,9 +172,7 @@ class MetaRunner:
 
     # -------------------------------------------------------- SHOW over the catalog
 
-    def resolve(
-        self, database: str, sources: tuple[ast.Measurement, ...]
-    ) -> list[str]:
+    def resolve(self, database: str, sources: tuple[ast.Measurement, ...]) -> list[str]:
         """Measurement names of ``sources`` (all measurements when there are none)."""
         existing = sorted(self.storage.measurements(database))
         if not sources:

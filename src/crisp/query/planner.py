@@ -7,27 +7,24 @@ LIMIT per series) is done by ``crisp.query.select`` on the fetched rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from crisp.query.columns import NUMERIC, Columns
+from crisp.query.columns import Columns
 from crisp.query.errors import QueryError
-from crisp.query.filters import condition_sql, value_sql, value_type
-from crisp.query.functions import AGGREGATES, SELECTORS, TRANSFORMS, aggregate_sql
+from crisp.query.filters import condition_sql
+from crisp.query.functions import AGGREGATES, SELECTORS, TRANSFORMS
 from crisp.query.influxql import ast
-from crisp.query.postagg import MULTI_ROW, POST_AGGREGATES, PostAggregate, post_aggregate
+from crisp.query.outputs import (
+    OutputColumn,
+    aggregate_columns,
+    aggregated_fields,
+    has_call,
+    raw_columns,
+    selector_time_sql,
+)
+from crisp.query.postagg import POST_AGGREGATES
 from crisp.query.sql import Params, quote_ident, regex_filter
 from crisp.query.timecond import TimeBounds
-from crisp.query.transforms import Transform, parse_transform
-
-
-@dataclass(frozen=True)
-class OutputColumn:
-    name: str
-    sql: str
-    transform: Transform | None = None
-    is_count: bool = False
-    post: PostAggregate | None = None
-    reads_field: bool = True  # False for a tag column of a raw SELECT
 
 
 @dataclass
@@ -76,18 +73,29 @@ def group_tags(statement: ast.SelectStatement, columns: Columns) -> list[str]:
 
 
 def is_aggregate_query(statement: ast.SelectStatement) -> bool:
-    return any(_has_call(f.expr) for f in statement.fields)
+    return any(has_call(f.expr) for f in statement.fields)
 
 
 def is_raw_transform(statement: ast.SelectStatement) -> bool:
-    """Every field is a transformation of a raw field, e.g. derivative(value)."""
+    """Every field transforms raw values, e.g. derivative(value) or difference(v) * 8."""
     return all(
-        isinstance(f.expr, ast.Call)
-        and f.expr.name in TRANSFORMS
-        and not any(isinstance(arg, ast.Call) for arg in f.expr.args)
+        _raw_transform_expr(f.expr)
         for f in statement.fields
         if not (isinstance(f.expr, ast.VarRef) and f.expr.name.lower() == "time")
     )
+
+
+def _raw_transform_expr(expr: ast.Expr) -> bool:
+    if isinstance(expr, ast.Call):
+        nested = any(isinstance(arg, ast.Call) for arg in expr.args)
+        return expr.name in TRANSFORMS and not nested
+    if isinstance(expr, ast.BinaryExpr):
+        sides = (expr.lhs, expr.rhs)
+        literal = (ast.IntegerLiteral, ast.NumberLiteral)
+        return all(isinstance(e, literal) or _raw_transform_expr(e) for e in sides) and any(
+            not isinstance(e, literal) for e in sides
+        )
+    return False
 
 
 def uses_aggregate(statement: ast.SelectStatement) -> bool:
@@ -103,40 +111,6 @@ def _calls_aggregate(expr: ast.Expr) -> bool:
     if isinstance(expr, ast.BinaryExpr):
         return _calls_aggregate(expr.lhs) or _calls_aggregate(expr.rhs)
     return False
-
-
-def _has_call(expr: ast.Expr) -> bool:
-    if isinstance(expr, ast.Call):
-        return True
-    if isinstance(expr, ast.BinaryExpr):
-        return _has_call(expr.lhs) or _has_call(expr.rhs)
-    return False
-
-
-def field_name(expr: ast.Expr) -> str:
-    """InfluxDB's default column name: a call's name, a ref's name, refs joined by _."""
-    if isinstance(expr, ast.Call):
-        return expr.name
-    if isinstance(expr, ast.VarRef):
-        return expr.name
-    if isinstance(expr, ast.BinaryExpr):
-        parts = [field_name(expr.lhs), field_name(expr.rhs)]
-        return "_".join(p for p in parts if p)
-    return ""
-
-
-def unique_names(names: list[str]) -> list[str]:
-    """Later duplicates get ``_1``, ``_2`` ... as InfluxDB names them."""
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        if name in seen:
-            seen[name] += 1
-            out.append(f"{name}_{seen[name]}")
-        else:
-            seen[name] = 0
-            out.append(name)
-    return out
 
 
 def plan_select(
@@ -156,11 +130,11 @@ def plan_select(
     raw_transform = calls and not interval_ns and is_raw_transform(statement)
     aggregate = calls and not raw_transform
     if calls:
-        out, selector_time = _aggregate_columns(statement, columns, params, interval_ns)
+        out, selector_time = aggregate_columns(statement, columns, params, interval_ns)
     else:
         if interval_ns:
             raise QueryError("GROUP BY requires at least one aggregate function")
-        out, selector_time = _raw_columns(statement, columns, params, set(tags)), False
+        out, selector_time = raw_columns(statement, columns, params, set(tags)), False
     if out is None:
         return None
 
@@ -189,7 +163,7 @@ def plan_select(
     select += group_sql
     select += [c.sql for c in out]
     if selector_time:
-        select.append(_selector_time_sql(statement, columns, params))
+        select.append(selector_time_sql(statement, columns, params))
 
     sql = "SELECT " + ", ".join(f"{e} AS {quote_ident(f'_c{i}')}" for i, e in enumerate(select))
     sql += " FROM points"
@@ -203,7 +177,7 @@ def plan_select(
             sql += " GROUP BY " + ", ".join(keys)
         # A group (bucket, tag set) exists only where an aggregated field has a value, so
         # count(v) of a series without v yields no row rather than 0, as in InfluxDB.
-        present = [f"{quote_ident(f)} IS NOT NULL" for f in _aggregated_fields(statement, columns)]
+        present = [f"{quote_ident(f)} IS NOT NULL" for f in aggregated_fields(statement, columns)]
         having = f"count(*) FILTER (WHERE {' OR '.join(present)})" if present else "count(*)"
         sql += f" HAVING {having} > 0"
     # Transformations need ascending input; the caller reverses their output instead.
@@ -220,6 +194,9 @@ def plan_select(
         if statement.limit:
             sql += f" AND {row_number} <= {params.bind(statement.offset + statement.limit)}"
     ordered = tag_positions + (["1" + direction] if has_time else [])
+    if not aggregate:
+        # Equal times across series come out in series order, whatever the storage does.
+        ordered += [f"coalesce({quote_ident(t)}, '')" for t in columns.tags if t not in tags]
     if ordered:
         sql += " ORDER BY " + ", ".join(ordered)
     if max_rows:
@@ -235,275 +212,3 @@ def plan_select(
         selector_time=selector_time,
         per_series_limit_in_sql=per_series_limit,
     )
-
-
-# ------------------------------------------------------------------ raw SELECT
-
-
-def _raw_columns(
-    statement: ast.SelectStatement, columns: Columns, params: Params, grouped: set[str]
-) -> list[OutputColumn] | None:
-    names: list[str] = []
-    outs: list[OutputColumn] = []
-    for f in statement.fields:
-        expr = f.expr
-        if isinstance(expr, ast.VarRef) and expr.name.lower() == "time":
-            continue  # time is always the first column
-        if isinstance(expr, ast.Wildcard | ast.RegexLiteral):
-            if isinstance(expr, ast.Wildcard):
-                expanded = _wildcard_names(expr, columns, grouped)
-            else:
-                expanded = regex_filter(sorted(columns.fields), expr.pattern)
-            for name in expanded:
-                names.append(name)
-                is_field = name in columns.fields
-                outs.append(OutputColumn(name, quote_ident(name), reads_field=is_field))
-            continue
-        names.append(f.alias or field_name(expr))
-        reads_field = _refs_field(expr, columns)
-        outs.append(OutputColumn("", value_sql(expr, columns, params), reads_field=reads_field))
-    if not any(c.reads_field for c in outs):
-        return None
-    return [replace(c, name=n) for n, c in zip(unique_names(names), outs, strict=True)]
-
-
-def _wildcard_names(wildcard: ast.Wildcard, columns: Columns, grouped: set[str]) -> list[str]:
-    fields = [] if wildcard.type == "tag" else list(columns.fields)
-    tags = [] if wildcard.type == "field" else [t for t in columns.tags if t not in grouped]
-    return sorted(set(fields) | set(tags))
-
-
-def _refs_field(expr: ast.Expr, columns: Columns) -> bool:
-    if isinstance(expr, ast.VarRef):
-        return columns.kind(expr) == "field"
-    if isinstance(expr, ast.BinaryExpr):
-        return _refs_field(expr.lhs, columns) or _refs_field(expr.rhs, columns)
-    return False
-
-
-# ------------------------------------------------------------------ aggregates
-
-
-def _aggregate_columns(
-    statement: ast.SelectStatement, columns: Columns, params: Params, interval_ns: int
-) -> tuple[list[OutputColumn] | None, bool]:
-    names: list[str] = []
-    outs: list[OutputColumn] = []
-    any_field = False
-    selector = _selector_with_aux(statement)
-    for f in statement.fields:
-        expr = f.expr
-        if isinstance(expr, ast.VarRef) and expr.name.lower() == "time":
-            continue
-        if not _has_call(expr):
-            if selector is None or not isinstance(expr, ast.VarRef):
-                raise QueryError("mixing aggregate and non-aggregate queries is not supported")
-            names.append(f.alias or expr.name)
-            outs.append(OutputColumn(expr.name, _aux_sql(selector, expr, columns)))
-            continue
-        if isinstance(expr, ast.Call) and expr.name in TRANSFORMS:
-            for name, column, found in _transform_columns(expr, columns, params, interval_ns):
-                names.append(f.alias or name)
-                outs.append(column)
-                any_field = any_field or found
-            continue
-        if isinstance(expr, ast.Call) and expr.name in POST_AGGREGATES:
-            if expr.name in MULTI_ROW and len(statement.fields) > 1:
-                raise QueryError(f"{expr.name}() cannot be combined with other fields")
-            post, sql, found = post_aggregate(expr, columns)
-            names.append(f.alias or expr.name)
-            outs.append(OutputColumn(expr.name, sql, post=post))
-            any_field = any_field or found
-            continue
-        if isinstance(expr, ast.Call) and _expands(expr):
-            for name, sql, found in _expand_wildcard_call(expr, columns, params):
-                names.append(name if not f.alias else f"{f.alias}_{name}")
-                outs.append(OutputColumn(name, sql, is_count=expr.name == "count"))
-                any_field = any_field or found
-            continue
-        sql, found = _aggregate_expr_sql(expr, columns, params)
-        names.append(f.alias or field_name(expr))
-        is_count = isinstance(expr, ast.Call) and expr.name == "count"
-        outs.append(OutputColumn("", sql, is_count=is_count))
-        any_field = any_field or found
-    if not any_field:
-        return None, False
-    named = [replace(c, name=n) for n, c in zip(unique_names(names), outs, strict=True)]
-    return named, not interval_ns and selector is not None
-
-
-def _aggregated_fields(statement: ast.SelectStatement, columns: Columns) -> list[str]:
-    """Fields read by the query's function calls (not the plain fields beside a selector)."""
-    found: set[str] = set()
-
-    def visit(expr: ast.Expr, in_call: bool) -> None:
-        if isinstance(expr, ast.Call):
-            for arg in expr.args:
-                visit(arg, True)
-        elif isinstance(expr, ast.BinaryExpr):
-            visit(expr.lhs, in_call)
-            visit(expr.rhs, in_call)
-        elif in_call and isinstance(expr, ast.VarRef) and columns.kind(expr) == "field":
-            found.add(expr.name)
-        elif in_call and isinstance(expr, ast.Wildcard):
-            found.update(columns.fields)
-        elif in_call and isinstance(expr, ast.RegexLiteral):
-            found.update(regex_filter(sorted(columns.fields), expr.pattern))
-
-    for f in statement.fields:
-        visit(f.expr, False)
-    return sorted(found)
-
-
-def _selector_with_aux(statement: ast.SelectStatement) -> ast.Call | None:
-    """The selector call when it is the query's only call, e.g. ``max(v), host``: its
-    point's time is reported, and plain fields report that point's values."""
-    fields = [
-        f.expr
-        for f in statement.fields
-        if not (isinstance(f.expr, ast.VarRef) and f.expr.name.lower() == "time")
-    ]
-    calls = [e for e in fields if isinstance(e, ast.Call)]
-    if len(calls) != 1 or calls[0].name not in SELECTORS or _expands(calls[0]):
-        return None
-    others = [e for e in fields if not isinstance(e, ast.Call)]
-    if not all(isinstance(e, ast.VarRef) for e in others):
-        return None
-    if others and calls[0].name not in _AUX_ORDER:
-        return None
-    return calls[0]
-
-
-# How each selector picks its point, as DuckDB's arg_min/arg_max ordering key.
-_AUX_ORDER = {"first": ("arg_min_null", True), "last": ("arg_max_null", True),
-              "min": ("arg_min_null", False), "max": ("arg_max_null", False)}  # fmt: skip
-
-
-def _aux_sql(selector: ast.Call, aux: ast.VarRef, columns: Columns) -> str:
-    """The value of ``aux`` in the row the selector picked (nulls kept, unlike arg_min)."""
-    arg = selector.args[0] if selector.args else None
-    if not isinstance(arg, ast.VarRef) or columns.kind(arg) != "field" or not columns.kind(aux):
-        return "NULL"
-    function, by_time = _AUX_ORDER[selector.name]
-    value = quote_ident(arg.name)
-    key = quote_ident("time") if by_time else value
-    return f"{function}({quote_ident(aux.name)}, {key}) FILTER (WHERE {value} IS NOT NULL)"
-
-
-def _expands(call: ast.Call) -> bool:
-    return bool(call.args) and isinstance(call.args[0], ast.Wildcard | ast.RegexLiteral)
-
-
-def _expand_wildcard_call(
-    call: ast.Call, columns: Columns, params: Params
-) -> list[tuple[str, str, bool]]:
-    arg = call.args[0]
-    names = list(columns.fields)
-    if isinstance(arg, ast.RegexLiteral):
-        names = regex_filter(names, arg.pattern)
-    out = []
-    for name in names:
-        expanded = ast.Call(call.name, (ast.VarRef(name), *call.args[1:]))
-        try:
-            sql, found = _aggregate_expr_sql(expanded, columns, params)
-        except QueryError:
-            continue  # mean(*) skips the fields mean() cannot read, as InfluxDB does
-        out.append((f"{call.name}_{name}", sql, found))
-    return out
-
-
-def _aggregate_expr_sql(expr: ast.Expr, columns: Columns, params: Params) -> tuple[str, bool]:
-    """SQL for an aggregate call or arithmetic over calls and literals; and whether any
-    referenced field exists."""
-    if isinstance(expr, ast.BinaryExpr) and expr.op in ast.ARITHMETIC_OPS:
-        lhs, lf = _aggregate_expr_sql(expr.lhs, columns, params)
-        rhs, rf = _aggregate_expr_sql(expr.rhs, columns, params)
-        if expr.op == "/":
-            divisor = f"CAST({rhs} AS DOUBLE)"
-            sql = f"(CASE WHEN {divisor} = 0 THEN 0.0 ELSE CAST({lhs} AS DOUBLE) / {divisor} END)"
-        elif expr.op == "^":
-            sql = f"xor({lhs}, {rhs})"
-        else:
-            sql = f"({lhs} {expr.op} {rhs})"
-        return sql, lf or rf
-    if isinstance(expr, ast.IntegerLiteral | ast.NumberLiteral):
-        return params.bind(expr.value), False
-    if isinstance(expr, ast.Call):
-        return _call_sql(expr, columns, params)
-    raise QueryError("mixing aggregate and non-aggregate queries is not supported")
-
-
-def _call_sql(call: ast.Call, columns: Columns, params: Params) -> tuple[str, bool]:
-    name = call.name
-    if name in TRANSFORMS:
-        raise QueryError(f"{name}() cannot be used inside arithmetic yet")
-    if name in POST_AGGREGATES:
-        raise QueryError(f"{name}() cannot be nested in arithmetic or other functions yet")
-    if name not in AGGREGATES and name not in SELECTORS:
-        raise QueryError(f"undefined function {name}()")
-    expected = 2 if name == "percentile" else 1
-    if len(call.args) != expected:
-        raise QueryError(
-            f"invalid number of arguments for {name}, expected {expected}, got {len(call.args)}"
-        )
-    arg = call.args[0]
-    distinct = False
-    if isinstance(arg, ast.Call) and arg.name == "distinct" and name == "count":
-        if len(arg.args) != 1:
-            raise QueryError("distinct function requires exactly one argument")
-        arg, distinct = arg.args[0], True
-    if not isinstance(arg, ast.VarRef):
-        raise QueryError(f"expected field argument in {name}()")
-    percentile = None
-    if name == "percentile":
-        p = call.args[1]
-        if not isinstance(p, ast.IntegerLiteral | ast.NumberLiteral):
-            raise QueryError("expected float argument in percentile()")
-        percentile = float(p.value)
-    kind = columns.kind(arg)
-    field_type = columns.fields[arg.name] if kind == "field" else None
-    sql, _ = aggregate_sql(
-        name, arg.name, field_type, params, distinct=distinct, percentile=percentile
-    )
-    return sql, field_type is not None
-
-
-def _selector_time_sql(statement: ast.SelectStatement, columns: Columns, params: Params) -> str:
-    call = _selector_with_aux(statement)
-    assert call is not None
-    arg = call.args[0]
-    if not isinstance(arg, ast.VarRef) or columns.kind(arg) != "field":
-        return "NULL"
-    percentile = None
-    if call.name == "percentile":
-        p = call.args[1]
-        assert isinstance(p, ast.IntegerLiteral | ast.NumberLiteral)
-        percentile = float(p.value)
-    _, time_sql = aggregate_sql(
-        call.name, arg.name, columns.fields[arg.name], params, percentile=percentile
-    )
-    return time_sql or "NULL"
-
-
-def _transform_columns(
-    call: ast.Call, columns: Columns, params: Params, interval_ns: int
-) -> list[tuple[str, OutputColumn, bool]]:
-    if not call.args:
-        raise QueryError(f"invalid number of arguments for {call.name}, expected at least 1")
-    transform = parse_transform(call, interval_ns)
-    inner = call.args[0]
-    if interval_ns:
-        if not isinstance(inner, ast.Call):
-            raise QueryError(f"{call.name} aggregate requires an aggregate function argument")
-        sql, found = _call_sql(inner, columns, params)
-    else:
-        if isinstance(inner, ast.Call):
-            raise QueryError(f"{call.name} aggregate requires a GROUP BY interval")
-        if not isinstance(inner, ast.VarRef):
-            raise QueryError(f"expected field argument in {call.name}()")
-        sql = value_sql(inner, columns, params)
-        found = columns.kind(inner) == "field"
-        if found and call.name != "elapsed" and value_type(inner, columns) not in NUMERIC:
-            raise QueryError(f"unsupported {call.name} iterator type")
-    return [(call.name, OutputColumn(call.name, sql, transform), found)]
-

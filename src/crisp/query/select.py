@@ -149,7 +149,8 @@ def shape_series(
     has_time = not plan.aggregate or plan.interval_ns > 0
     first_tag = 1 if has_time else 0
     n_tags = len(plan.group_tags)
-    names = [c.name for c in plan.columns]
+    names = [c.name for c in plan.columns if not c.hidden]
+    width = len(plan.columns)
     values_start = first_tag + n_tags
     rows = _finish_post_aggregates(plan, rows, values_start)
     groups = groupby(rows, key=lambda row: tuple(row[first_tag : first_tag + n_tags]))
@@ -166,13 +167,13 @@ def shape_series(
             times, cols = _expand(multi_row, members, values_start, default_time)
         elif not plan.aggregate:
             times = [row[0] for row in members]
-            cols = [[row[values_start + i] for row in members] for i in range(len(names))]
+            cols = [[row[values_start + i] for row in members] for i in range(width)]
         elif not plan.interval_ns:
             row = members[0]
             selected_time = row[-1] if plan.selector_time else None
             time = selected_time if selected_time is not None else (bounds.start_ns or 0)
             times = [time]
-            cols = [[row[values_start + i]] for i in range(len(names))]
+            cols = [[row[values_start + i]] for i in range(width)]
         else:
             times, cols = _filled(statement, plan, members, values_start, buckets)
         table = _transform(plan, times, cols)
@@ -270,6 +271,13 @@ def _transform(plan: Plan, times: list[int], cols: list[list[Any]]) -> list[list
         points = list(zip(times, values, strict=True))
         if column.transform is not None:
             points = apply_transform(column.transform, points)
-        outputs.append(dict(points))
-    all_times = sorted(set().union(*outputs))
-    return [[t, *(o.get(t) for o in outputs)] for t in all_times]
+        outputs.append({} if column.formula else dict(points))
+    for i, column in enumerate(plan.columns):
+        if column.formula is not None:
+            formula = column.formula
+            inputs = [(j, outputs[j]) for j in column.inputs]
+            at = sorted(set().union(*(points for _, points in inputs)))
+            outputs[i] = {t: formula({j: points.get(t) for j, points in inputs}) for t in at}
+    visible = [o for o, c in zip(outputs, plan.columns, strict=True) if not c.hidden]
+    all_times = sorted(set().union(*visible))
+    return [[t, *(o.get(t) for o in visible)] for t in all_times]

@@ -38,10 +38,7 @@ def apply_transform(transform: Transform, points: Sequence[Point]) -> list[Point
         out = [(t2, v2 - v1) for (_, v1), (t2, v2) in pairwise(values)]
         return _non_negative(out) if name.startswith("non_negative") else out
     if name == "elapsed":
-        return [
-            (t2, (t2 - t1) // transform.unit_ns)
-            for (t1, _), (t2, _) in pairwise(values)
-        ]
+        return [(t2, (t2 - t1) // transform.unit_ns) for (t1, _), (t2, _) in pairwise(values)]
     if name == "cumulative_sum":
         total: Any = 0
         out = []

@@ -42,3 +42,20 @@ def test_ping_health_and_self_metrics(client: TestClient, db: str) -> None:
     assert 'crisp_http_requests_total{endpoint="write",status="400"} 1.0' in metrics
     assert "crisp_http_lines_rejected_total 1.0" in metrics
     assert "crisp_http_request_seconds_bucket" in metrics
+
+
+def test_bound_params_fill_placeholders_and_bad_json_is_400(client: TestClient, db: str) -> None:
+    client.post("/write", params={"db": db}, content=b"cpu,host=a load=1 1\ncpu,host=b load=2 2")
+    response = client.get(
+        "/query",
+        params={
+            "db": db,
+            "q": "SELECT load FROM cpu WHERE host = $h AND time >= 0",
+            "params": '{"h": "b"}',
+            "epoch": "ns",
+        },
+    )
+    assert response.json()["results"][0]["series"][0]["values"] == [[2, 2.0]]
+    bad = client.get("/query", params={"db": db, "q": "SHOW DATABASES", "params": "{nope"})
+    assert bad.status_code == 400
+    assert "parameters" in bad.json()["error"]

@@ -16,7 +16,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crisp.core.batch import (
-    KIND_FIELD,
     KIND_TAG,
     FieldType,
     MeasurementBatch,
@@ -184,6 +183,3 @@ class MemoryStorage:
     def close(self) -> None:
         pass
 
-
-def field_names(points: pa.Table) -> list[str]:
-    return [f.name for f in points.schema if column_kind(f) == KIND_FIELD]

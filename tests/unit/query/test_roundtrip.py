@@ -117,6 +117,62 @@ meta = st.one_of(
         small,
         small,
     ),
+    st.just(a.ShowDatabasesStatement()),
+    st.builds(
+        a.CreateDatabaseStatement,
+        names,
+        st.none() | st.integers(0, 10**15),
+        st.none() | st.integers(1, 9),
+        st.none() | st.integers(0, 10**15),
+        st.none() | names,
+    ),
+    st.builds(
+        a.AlterRetentionPolicyStatement,
+        names,
+        names,
+        st.none() | st.integers(0, 10**15),
+        st.none() | st.integers(1, 9),
+        st.none() | st.integers(0, 10**15),
+        st.booleans(),
+    ).filter(
+        lambda s: (
+            (s.duration_ns, s.replication, s.shard_duration_ns, s.default)
+            != (None, None, None, False)
+        )
+    ),
+    st.builds(a.DropRetentionPolicyStatement, names, names),
+    st.builds(
+        a.ShowMeasurementsStatement,
+        st.none() | names,
+        st.none() | measurements.filter(lambda m: m.database is None and m.rp is None),
+        st.none() | exprs,
+        small,
+        small,
+    ),
+    st.builds(
+        a.ShowTagValuesStatement,
+        st.sampled_from(["=", "!="]),
+        names.map(lambda n: (n,)),
+        st.none(),
+        st.none() | names,
+        st.lists(measurements, max_size=2).map(tuple),
+        st.none() | exprs,
+        small,
+        small,
+    ),
+    st.builds(a.ShowTagValuesStatement, st.sampled_from(["=~", "!~"]), st.just(()), regexes),
+    st.builds(
+        a.ShowFieldKeysStatement,
+        st.none() | names,
+        st.lists(measurements, max_size=2).map(tuple),
+        small,
+        small,
+    ),
+    st.builds(
+        a.DropSeriesStatement,
+        st.lists(measurements, min_size=1, max_size=2).map(tuple),
+        st.none() | exprs,
+    ),
 )
 
 
@@ -126,7 +182,7 @@ def test_select_round_trip(statement: a.SelectStatement) -> None:
     assert parse_statement(render_statement(statement)) == statement
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(meta)
 def test_meta_round_trip(statement: a.Statement) -> None:
     assert parse_statement(render_statement(statement)) == statement

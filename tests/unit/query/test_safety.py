@@ -105,3 +105,25 @@ def test_timeout_interrupts_duckdb() -> None:
         with pytest.raises(QueryError, match="query timeout"):
             deadline.fetch(con, "SELECT count(*) FROM range(100000000000)", Params())
         assert con.execute("SELECT 1").fetchall() == [(1,)]
+
+
+def test_bound_parameters_are_values(evil_storage: MemoryStorage) -> None:
+    [result] = execute(
+        "SELECT value FROM m WHERE host = $host AND value >= $min",
+        storage=evil_storage, database="db", rp=None, now_ns=NOW,
+        guards=QueryGuards(require_time_bound=False), params={"host": EVIL, "min": 1},
+    )  # fmt: skip
+    assert result["series"][0]["values"] == [[0, 1.0]]
+    [result] = execute(
+        "SELECT value FROM m WHERE host = $host", storage=evil_storage, database="db",
+        rp=None, now_ns=NOW, guards=QueryGuards(require_time_bound=False), params={"x": 1},
+    )  # fmt: skip
+    assert result["error"] == "missing parameter: host"
+
+
+def test_unbound_parameter_is_an_error(evil_storage: MemoryStorage) -> None:
+    [result] = execute(
+        "SELECT value FROM m WHERE host = $host", storage=evil_storage, database="db",
+        rp=None, now_ns=NOW, guards=QueryGuards(require_time_bound=False),
+    )  # fmt: skip
+    assert result["error"] == "missing parameter: host"

@@ -415,3 +415,19 @@ def test_sample_returns_n_of_the_points(storage: MemoryStorage) -> None:
     assert len(rows) == 2
     assert rows == sorted(rows)
     assert all(row in [[0, 1.0], [10 * S, 2.0], [20 * S, 4.0], [60 * S, 8.0]] for row in rows)
+
+
+def test_arithmetic_on_transformations(storage: MemoryStorage) -> None:
+    [one] = series(storage, f"SELECT non_negative_derivative(mean(value), 1s) * 8 {GROUPED}")
+    assert one["columns"] == ["time", "non_negative_derivative"]
+    [[time, value]] = one["values"]
+    assert time == 60 * S
+    assert value == pytest.approx((8 - 7 / 3) / 60 * 8)
+    where = "FROM cpu WHERE host = 'a'"
+    assert values(storage, f"SELECT difference(value) * 2 {where}") == [
+        [10 * S, 2.0], [20 * S, 4.0], [60 * S, 8.0]
+    ]  # fmt: skip
+    [one] = series(storage, f"SELECT derivative(value) + difference(value) AS x {where}")
+    assert one["columns"] == ["time", "x"]
+    assert one["values"] == [[10 * S, 1.1], [20 * S, 2.2], [60 * S, 4.1]]
+    assert "mixing" in error(storage, f"SELECT difference(value) * 2, n {where}")

@@ -33,6 +33,7 @@ class Kind(StrEnum):
     OPERATOR = "operator"
 
 
+# fmt: off
 KEYWORDS = frozenset(
     {
         "ALL", "ALTER", "AND", "ANALYZE", "ANY", "AS", "ASC", "BEGIN", "BY", "CARDINALITY",
@@ -52,6 +53,7 @@ OPERATORS = (
     "::", "!=", "<>", "<=", ">=", "=~", "!~",
     "+", "-", "*", "/", "%", "&", "|", "^", "=", "<", ">", "(", ")", ",", ";", ".",
 )
+# fmt: on
 
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")

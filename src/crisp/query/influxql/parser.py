@@ -15,6 +15,7 @@ from crisp.query.influxql.lexer import Kind, Token, line_char, scan, scan_regex
 _INT64_MAX = 2**63 - 1
 
 # Binding strength of binary operators (higher binds tighter), as in InfluxQL.
+# fmt: off
 _PRECEDENCE: dict[str, int] = {
     "OR": 1,
     "AND": 2,
@@ -22,6 +23,7 @@ _PRECEDENCE: dict[str, int] = {
     "+": 5, "-": 5, "|": 5, "^": 5,
     "*": 6, "/": 6, "%": 6, "&": 6,
 }
+# fmt: on
 _CASTS = frozenset({"float", "integer", "unsigned", "string", "boolean", "field", "tag"})
 
 
