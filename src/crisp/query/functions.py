@@ -29,6 +29,25 @@ TRANSFORMS = frozenset(
 _NUMERIC_ONLY = frozenset({"mean", "median", "spread", "stddev", "sum", "percentile"})
 
 
+def selector_order(name: str, value_sql: str) -> tuple[str, str]:
+    """(``arg_min`` or ``arg_max``, ordering key) by which selector ``name`` picks its point.
+
+    Like InfluxDB 1.x, ``min``/``max`` break ties in favour of the earliest point, so
+    equal values always give the same answer (DuckDB compares struct keys field by
+    field).
+    """
+    time = quote_ident("time")
+    if name == "first":
+        return "arg_min", time
+    if name == "last":
+        return "arg_max", time
+    if name == "min":
+        return "arg_min", f"{{'v': {value_sql}, 't': {time}}}"
+    if name == "max":
+        return "arg_max", f"{{'v': {value_sql}, 't': -{time}}}"
+    raise ValueError(f"{name} is not a selector with an ordering")
+
+
 def aggregate_sql(
     name: str,
     field: str,
@@ -67,10 +86,9 @@ def aggregate_sql(
         return f"arg_min({col}, {time}) {not_null}", f"min({time}) {not_null}"
     if name == "last":
         return f"arg_max({col}, {time}) {not_null}", f"max({time}) {not_null}"
-    if name == "min":
-        return f"min({col})", f"arg_min({time}, {col}) {not_null}"
-    if name == "max":
-        return f"max({col})", f"arg_max({time}, {col}) {not_null}"
+    if name in ("min", "max"):
+        function, key = selector_order(name, col)
+        return f"{name}({col})", f"{function}({time}, {key}) {not_null}"
     if name == "percentile":
         assert percentile is not None
         # Nearest rank as InfluxDB 1.x defines it: the floor(n*p/100 + 0.5)-th smallest

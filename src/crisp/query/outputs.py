@@ -15,7 +15,13 @@ from typing import Any
 from crisp.query.columns import NUMERIC, Columns
 from crisp.query.errors import QueryError
 from crisp.query.filters import value_sql, value_type
-from crisp.query.functions import AGGREGATES, SELECTORS, TRANSFORMS, aggregate_sql
+from crisp.query.functions import (
+    AGGREGATES,
+    SELECTORS,
+    TRANSFORMS,
+    aggregate_sql,
+    selector_order,
+)
 from crisp.query.influxql import ast
 from crisp.query.postagg import MULTI_ROW, POST_AGGREGATES, PostAggregate, post_aggregate
 from crisp.query.sql import Params, quote_ident, regex_filter
@@ -228,9 +234,8 @@ def _selector_with_aux(statement: ast.SelectStatement) -> ast.Call | None:
     return calls[0]
 
 
-# How each selector picks its point, as DuckDB's arg_min/arg_max ordering key.
-_AUX_ORDER = {"first": ("arg_min_null", True), "last": ("arg_max_null", True),
-              "min": ("arg_min_null", False), "max": ("arg_max_null", False)}  # fmt: skip
+# Selectors that pick one point, whose other columns can be returned beside them.
+_AUX_ORDER = frozenset({"first", "last", "min", "max"})
 
 
 def _aux_sql(selector: ast.Call, aux: ast.VarRef, columns: Columns) -> str:
@@ -238,10 +243,10 @@ def _aux_sql(selector: ast.Call, aux: ast.VarRef, columns: Columns) -> str:
     arg = selector.args[0] if selector.args else None
     if not isinstance(arg, ast.VarRef) or columns.kind(arg) != "field" or not columns.kind(aux):
         return "NULL"
-    function, by_time = _AUX_ORDER[selector.name]
     value = quote_ident(arg.name)
-    key = quote_ident("time") if by_time else value
-    return f"{function}({quote_ident(aux.name)}, {key}) FILTER (WHERE {value} IS NOT NULL)"
+    function, key = selector_order(selector.name, value)
+    # The _null variants keep a null aux value of the picked row instead of skipping it.
+    return f"{function}_null({quote_ident(aux.name)}, {key}) FILTER (WHERE {value} IS NOT NULL)"
 
 
 _PY_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {

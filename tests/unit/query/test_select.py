@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
+from crisp.core.batch import FieldType
 from crisp.query.executor import execute
 from crisp.query.guards import QueryGuards
 from crisp.query.results import Series, StatementResult
 from crisp.storage.api import DatabaseNotFound
 from tests.unit.query.conftest import NOW, S
-from tests.unit.query.memory_storage import MemoryStorage
+from tests.unit.query.memory_storage import MemoryStorage, table
 
 OPEN = QueryGuards(require_time_bound=False)
 
@@ -431,3 +432,22 @@ def test_arithmetic_on_transformations(storage: MemoryStorage) -> None:
     assert one["columns"] == ["time", "x"]
     assert one["values"] == [[10 * S, 1.1], [20 * S, 2.2], [60 * S, 4.1]]
     assert "mixing" in error(storage, f"SELECT difference(value) * 2, n {where}")
+
+
+@pytest.mark.parametrize(("function", "expected"), [("max", 9.0), ("min", 1.0)])
+def test_min_max_ties_pick_the_earliest_point_like_influxdb(function: str, expected: float) -> None:
+    memory = MemoryStorage()
+    # Several hosts reach the extreme; the earliest one (t=20s, host "late-name") wins,
+    # whatever order the rows are stored in.
+    rows = [
+        {"time": 40 * S, "host": "a", "value": 9.0},
+        {"time": 20 * S, "host": "z", "value": 9.0},
+        {"time": 30 * S, "host": "b", "value": 1.0},
+        {"time": 50 * S, "host": "c", "value": 9.0},
+        {"time": 25 * S, "host": "y", "value": 1.0},
+        {"time": 35 * S, "host": "d", "value": 5.0},
+    ]
+    memory.add("db", "t", table(rows, ["host"], {"value": FieldType.FLOAT}))
+    picked = {9.0: [20 * S, 9.0, "z"], 1.0: [25 * S, 1.0, "y"]}[expected]
+    assert values(memory, f"SELECT {function}(value), host FROM t") == [picked]
+    assert values(memory, f"SELECT {function}(value) FROM t") == [picked[:2]]
