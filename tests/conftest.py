@@ -8,6 +8,10 @@ import socket
 
 import pytest
 
+from crisp.bench.servers import free_port
+
+__all__ = ["free_port", "require_binary", "require_server"]
+
 
 def require_server(name: str, host: str, port: int) -> None:
     """Skip (locally) or fail (CI, CRISP_TEST_REQUIRE_SERVERS=1) when a server is absent."""
@@ -21,10 +25,6 @@ def require_server(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def require_binary(name: str, install_hint: str) -> None:
