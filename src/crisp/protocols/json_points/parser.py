@@ -21,7 +21,7 @@ from __future__ import annotations
 import orjson
 
 from crisp.core.batch import FieldType, LineError, ParseResult
-from crisp.protocols.json_points.columns import FieldValue, PointColumns, clip
+from crisp.protocols.columns import FieldValue, PointColumns, clip
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1

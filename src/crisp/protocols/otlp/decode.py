@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 
-from crisp.protocols.json_points.columns import clip
+from crisp.protocols.columns import clip
 from crisp.protocols.otlp.json_fast import Fallback, request_from_json
 
 PROTOBUF_TYPES = frozenset({"application/x-protobuf", "application/protobuf"})

@@ -35,7 +35,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 )
 
 from crisp.core.batch import FieldType, LineError
-from crisp.protocols.json_points.columns import FieldValue, PointColumns
+from crisp.protocols.columns import FieldValue, PointColumns
 from crisp.protocols.otlp.attributes import attribute_tags
 
 VALUE_FIELD = "value"

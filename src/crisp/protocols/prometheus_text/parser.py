@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from crisp.core.batch import FieldType, LineError, ParseResult
-from crisp.protocols.json_points.columns import PointColumns
+from crisp.protocols.columns import PointColumns
 from crisp.protocols.prometheus_text.sample_line import (
     LABEL_NAME,
     METRIC_NAME,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import cramjam
 
 from crisp.core.batch import FieldType, LineError, ParseResult
-from crisp.protocols.json_points.columns import PointColumns, clip
+from crisp.protocols.columns import PointColumns, clip
 from crisp.protocols.remote_write.wire import Series, WireError, read_varint, read_write_request
 
 NAME_LABEL = "__name__"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crisp.core.batch import KIND_FIELD, KIND_TAG, FieldType, column_kind
-from crisp.protocols.json_points.columns import PointColumns
+from crisp.protocols.columns import PointColumns
 
 F = FieldType.FLOAT
 I = FieldType.INTEGER  # noqa: E741
