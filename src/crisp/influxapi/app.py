@@ -16,6 +16,7 @@ from crisp import __version__
 from crisp.influxapi.context import APIContext
 from crisp.influxapi.errors import HTTPError
 from crisp.influxapi.query import handle_query
+from crisp.influxapi.sql import handle_sql
 from crisp.influxapi.write import handle_write, v1_target, v2_target
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def create_app(ctx: APIContext) -> Starlette:
             methods=["POST"],
         ),
         Route("/query", endpoint("query", handle_query), methods=["GET", "POST"]),
+        Route("/api/v3/query_sql", endpoint("query_sql", handle_sql), methods=["GET", "POST"]),
     ]
     return Starlette(routes=routes)
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import duckdb
 
 from crisp.query.errors import QueryError
 from crisp.query.sql import Params
+
+T = TypeVar("T")
 
 
 class Deadline:
@@ -35,6 +38,13 @@ class Deadline:
         return QueryError(f"query timeout: exceeded {self.seconds:g}s")
 
     def fetch(self, connection: Any, sql: str, params: Params) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self.run(
+            connection, lambda: connection.execute(sql, params.values).fetchall()
+        )
+        return rows
+
+    def run(self, connection: Any, work: Callable[[], T]) -> T:
+        """``work()`` (DuckDB calls on ``connection``), interrupted when time runs out."""
         self.check()
         remaining = self.remaining()
         timer = None
@@ -43,7 +53,7 @@ class Deadline:
             timer.daemon = True
             timer.start()
         try:
-            rows: list[tuple[Any, ...]] = connection.execute(sql, params.values).fetchall()
+            return work()
         except duckdb.InterruptException as error:
             raise self.error() from error
         except duckdb.Error as error:
@@ -51,7 +61,6 @@ class Deadline:
         finally:
             if timer is not None:
                 timer.cancel()
-        return rows
 
 
 def _clean(message: str) -> str:
