@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from crisp import __version__
-from crisp.cli import bench_cmd, config_cmd, serve_cmd, storage_cmd
+from crisp.cli import bench_cmd, collector_cmd, config_cmd, serve_cmd, storage_cmd
 from crisp.cli.options import settings_from_args
 from crisp.core.logging import configure_logging
 from crisp.core.settings import SettingError, Settings
@@ -34,6 +34,7 @@ def _command(name: str, module: ModuleType) -> Command:
 COMMANDS: tuple[Command, ...] = (
     _command("serve", serve_cmd),
     _command("storage", storage_cmd),
+    _command("collector", collector_cmd),
     _command("config", config_cmd),
     _command("bench", bench_cmd),
 )

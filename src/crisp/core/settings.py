@@ -98,6 +98,16 @@ def _parse_duration_seconds(text: str) -> float:
     return value
 
 
+def _parse_sink(text: str) -> str:
+    """``embedded`` or an ``http(s)://`` base URL of an InfluxDB-compatible server."""
+    value = text.strip()
+    if value.lower() == "embedded":
+        return "embedded"
+    if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1]) == 0:
+        raise ValueError(text)
+    return value.rstrip("/")
+
+
 def _setting(
     default: Any,
     parse: Callable[[str], Any],
@@ -186,6 +196,68 @@ class Settings:
         "Token that grants every write and admin right; empty disables token checks for "
         "local use only.",
         secret=True,
+    )
+    collector_listen: Address = _setting(
+        Address("127.0.0.1", 8087),
+        _parse_address,
+        "HOST:PORT, e.g. 127.0.0.1:8087",
+        "Address of the collector's ingest API (line protocol, JSON, Prometheus, OTLP).",
+    )
+    collector_default_db: str = _setting(
+        "metrics",
+        str,
+        "a database name",
+        "Database for collector writes that name none (every protocol but line protocol); "
+        "a ?db= query parameter overrides it.",
+    )
+    sink: str = _setting(
+        "embedded",
+        _parse_sink,
+        "embedded or an http(s):// URL, e.g. http://127.0.0.1:8086",
+        "Where the collector delivers batches: an in-process engine (embedded, uses the "
+        "data directory) or any InfluxDB-compatible /write endpoint.",
+    )
+    sink_token: str = _setting(
+        "",
+        str,
+        "a string",
+        "Token the collector sends to an http sink (Authorization: Token); empty sends none.",
+        secret=True,
+    )
+    sink_timeout: float = _setting(
+        10.0,
+        _parse_duration_seconds,
+        "a duration such as 10s",
+        "Longest time one batch write to the sink may take before it counts as failed "
+        "and is retried.",
+    )
+    sink_retry_initial: float = _setting(
+        0.2,
+        _parse_duration_seconds,
+        "a duration such as 200ms",
+        "First retry delay after a sink failure (5xx or network); doubles per attempt, "
+        "with jitter.",
+    )
+    sink_retry_max: float = _setting(
+        30.0,
+        _parse_duration_seconds,
+        "a duration such as 30s",
+        "Longest delay between two retries of a failing sink; retries go on while the "
+        "spool holds the data.",
+    )
+    spool_dir: Path = _setting(
+        Path("crisp-spool"),
+        _parse_path,
+        "a directory path",
+        "Where the collector keeps its spool (fsynced before a write is acknowledged) "
+        "and its dead letters.",
+    )
+    spool_max_bytes: int = _setting(
+        1_000_000_000,
+        _parse_positive_int,
+        "a positive integer (bytes)",
+        "Spool size past which the collector answers 429 with Retry-After instead of "
+        "accepting what it could not keep.",
     )
 
     @classmethod
