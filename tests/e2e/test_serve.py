@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 import httpx
@@ -59,3 +60,46 @@ def test_serve_refuses_a_busy_port_with_one_clear_line(tmp_path: Path) -> None:
             assert f"cannot listen on 127.0.0.1:{port}" in output
             assert "Traceback" not in output
         first.stop()
+
+
+def test_serve_collector_delivers_seed_json_into_the_same_storage(tmp_path: Path) -> None:
+    port, collector_port = free_port(), free_port()
+    url, collector = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{collector_port}"
+    args = (
+        "serve",
+        "--data-dir", str(tmp_path / "data"),
+        "--spool-dir", str(tmp_path / "spool"),
+        "--listen", f"127.0.0.1:{port}",
+        "--collector-listen", f"127.0.0.1:{collector_port}",
+        "--writer-flush-interval", "100ms",
+    )  # fmt: skip
+    with crisp(*args) as server:
+        server.wait_ready()
+        assert any(collector in line for line in server.output), server.output
+        point = {
+            "measurement": "api_latency",
+            "tags": {"service": "user-api", "host": "server-01"},
+            "fields": {"duration_ms": 12.5},
+            "timestamp": 1672531200000000000,
+        }
+        accepted = httpx.post(f"{collector}/api/v1/metrics", params={"db": "seed"}, json=point)
+        assert accepted.status_code == 202, accepted.text
+        assert accepted.json() == {"message": "Metric accepted for batching"}
+        deadline = time.monotonic() + 30
+        while True:
+            response = httpx.get(
+                f"{url}/query",
+                params={"db": "seed", "q": "SELECT duration_ms FROM api_latency WHERE time > 0"},
+            )
+            series = response.json()["results"][0].get("series")
+            if series or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert series == [
+            {
+                "name": "api_latency",
+                "columns": ["time", "duration_ms"],
+                "values": [["2023-01-01T00:00:00Z", 12.5]],
+            }
+        ]
+        assert server.stop() == 0

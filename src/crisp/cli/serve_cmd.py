@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from crisp.cli.options import add_setting_flags
 from crisp.cli.running import run_until_stopped
 from crisp.core.settings import Settings
 
-HELP = "run everything in one process (storage and its API) on embedded defaults"
+HELP = "run everything in one process (storage, its API, the collector) on embedded defaults"
 SETTINGS = (
     "data_dir",
     "listen",
     "console_listen",
+    "collector_listen",
+    "spool_dir",
+    "writer_batch_size",
+    "writer_flush_interval",
     "wal_fsync",
     "max_body_size",
     "admin_token",
@@ -29,8 +34,18 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here so `crisp --help` and `crisp config` stay fast and light.
     from prometheus_client import CollectorRegistry
 
-    from crisp.runtime.storage_node import storage_node
+    from crisp.collector.node import collector_node
+    from crisp.runtime.storage_node import engine_component, storage_api
 
-    # The console joins this list when it exists; storage comes first, it is what the
-    # others depend on.
-    return run_until_stopped(storage_node(settings, CollectorRegistry()))
+    # One engine serves the storage API and the collector's embedded sink; it starts
+    # first and stops last, after everything that writes to it.
+    registry = CollectorRegistry()
+    engine = engine_component(settings, registry)
+    local = replace(settings, sink="embedded")
+    return run_until_stopped(
+        [
+            engine,
+            storage_api(engine, settings, registry),
+            *collector_node(local, registry, engine=engine),
+        ]
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
@@ -24,6 +25,9 @@ from crisp.collector.spool import Spool
 from crisp.core.settings import Settings
 from crisp.influxapi.server import HTTPComponent
 from crisp.runtime.lifecycle import Component
+
+if TYPE_CHECKING:
+    from crisp.runtime.storage_node import EngineComponent
 
 DEAD_LETTER_DIR = "dead-letter"
 SPOOL_SUBDIR = "spool"
@@ -96,22 +100,25 @@ class CollectorPipeline:
         return {"spool directory": str(self._settings.spool_dir.resolve())}
 
 
-def collector_node(settings: Settings, registry: CollectorRegistry) -> list[Component]:
+def collector_node(
+    settings: Settings, registry: CollectorRegistry, engine: EngineComponent | None = None
+) -> list[Component]:
+    """The collector's components; with ``engine`` (``crisp serve``) an embedded sink
+    shares that already-started engine instead of opening the data dir itself."""
     metrics = CollectorMetrics(registry)
     components: list[Component] = []
     sink_factory: Callable[[], Sink]
     if settings.sink == "embedded":
-        # Imported here: an http-sink collector never loads the storage engine.
-        from crisp.runtime.storage_node import EngineComponent
-        from crisp.storage.engine import EngineOptions
+        if engine is None:
+            # Imported here: an http-sink collector never loads the storage engine.
+            from crisp.runtime.storage_node import engine_component
 
-        engine = EngineComponent(
-            settings.data_dir, EngineOptions(wal_fsync=settings.wal_fsync, registry=registry)
-        )
-        components.append(engine)
+            engine = engine_component(settings, registry)
+            components.append(engine)
+        embedded = engine
 
         def sink_factory() -> Sink:
-            return EmbeddedSink(engine.engine)
+            return EmbeddedSink(embedded.engine)
 
     else:
 

@@ -43,11 +43,16 @@ class EngineComponent:
         return {"data directory": str(self._data_dir.resolve())}
 
 
-def storage_node(settings: Settings, registry: CollectorRegistry) -> list[Component]:
-    engine = EngineComponent(
-        settings.data_dir,
-        EngineOptions(wal_fsync=settings.wal_fsync, registry=registry),
+def engine_component(settings: Settings, registry: CollectorRegistry) -> EngineComponent:
+    return EngineComponent(
+        settings.data_dir, EngineOptions(wal_fsync=settings.wal_fsync, registry=registry)
     )
+
+
+def storage_api(
+    engine: EngineComponent, settings: Settings, registry: CollectorRegistry
+) -> HTTPComponent:
+    """The InfluxDB-compatible API over ``engine``, which must start before it."""
 
     def app() -> Starlette:
         return create_app(
@@ -60,10 +65,18 @@ def storage_node(settings: Settings, registry: CollectorRegistry) -> list[Compon
         )
 
     url = settings.listen.url
-    api = HTTPComponent(
+    return HTTPComponent(
         "InfluxDB-compatible API",
         app,
         settings.listen,
-        {"write (line protocol)": f"{url}/write?db=DB", "query (InfluxQL)": f"{url}/query"},
+        {
+            "write (line protocol)": f"{url}/write?db=DB",
+            "query (InfluxQL)": f"{url}/query",
+            "query (SQL)": f"{url}/api/v3/query_sql",
+        },
     )
-    return [engine, api]
+
+
+def storage_node(settings: Settings, registry: CollectorRegistry) -> list[Component]:
+    engine = engine_component(settings, registry)
+    return [engine, storage_api(engine, settings, registry)]
