@@ -24,7 +24,11 @@ def query(url: str, q: str, db: str = "") -> dict[str, object]:
 def test_serve_prints_urls_keeps_acknowledged_points_across_restart(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = ("serve", "--data-dir", str(tmp_path / "data"), "--listen", f"127.0.0.1:{port}")
+    args = (
+        "serve",
+        *("--data-dir", str(tmp_path / "data"), "--spool-dir", str(tmp_path / "spool")),
+        *("--listen", f"127.0.0.1:{port}", "--collector-listen", f"127.0.0.1:{free_port()}"),
+    )
     with crisp(*args) as server:
         server.wait_ready()
         assert any(url in line for line in server.output), server.output
@@ -49,7 +53,11 @@ def test_serve_prints_urls_keeps_acknowledged_points_across_restart(tmp_path: Pa
 
 def test_serve_refuses_a_busy_port_with_one_clear_line(tmp_path: Path) -> None:
     port = free_port()
-    args = ("serve", "--data-dir", str(tmp_path / "d"), "--listen", f"127.0.0.1:{port}")
+    args = (
+        "serve",
+        *("--data-dir", str(tmp_path / "d"), "--spool-dir", str(tmp_path / "s")),
+        *("--listen", f"127.0.0.1:{port}", "--collector-listen", f"127.0.0.1:{free_port()}"),
+    )
     with crisp(*args) as first:
         first.wait_ready()
         with crisp(
