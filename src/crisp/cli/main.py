@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from crisp import __version__
-from crisp.cli import bench_cmd, collector_cmd, config_cmd, serve_cmd, storage_cmd
+from crisp.cli import (
+    bench_cmd,
+    collector_cmd,
+    config_cmd,
+    console_cmd,
+    manage_cmd,
+    serve_cmd,
+    storage_cmd,
+)
 from crisp.cli.options import settings_from_args
 from crisp.core.logging import configure_logging
 from crisp.core.settings import SettingError, Settings
@@ -37,6 +45,8 @@ COMMANDS: tuple[Command, ...] = (
     _command("collector", collector_cmd),
     _command("config", config_cmd),
     _command("bench", bench_cmd),
+    _command("console", console_cmd),
+    _command("manage", manage_cmd),
 )
 
 

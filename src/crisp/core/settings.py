@@ -65,6 +65,16 @@ def _parse_address(text: str) -> Address:
     return Address(host.strip("[]"), port)
 
 
+def _parse_sink(text: str) -> str:
+    """``embedded`` or an ``http(s)://`` base URL of an InfluxDB-compatible server."""
+    value = text.strip()
+    if value.lower() == "embedded":
+        return "embedded"
+    if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1]) == 0:
+        raise ValueError(text)
+    return value.rstrip("/")
+
+
 def _parse_path(text: str) -> Path:
     if not text.strip():
         raise ValueError(text)
@@ -98,14 +108,48 @@ def _parse_duration_seconds(text: str) -> float:
     return value
 
 
-def _parse_sink(text: str) -> str:
-    """``embedded`` or an ``http(s)://`` base URL of an InfluxDB-compatible server."""
+def _parse_optional_url(text: str) -> str:
+    """Empty, or an ``http(s)://`` base URL."""
     value = text.strip()
-    if value.lower() == "embedded":
-        return "embedded"
-    if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1]) == 0:
+    if not value:
+        return ""
+    return _parse_sink(value) if value.lower() != "embedded" else _raise(text)
+
+
+def _parse_database_url(text: str) -> str:
+    value = text.strip()
+    if value and not value.startswith(
+        ("sqlite:///", "postgres://", "postgresql://", "pgsql://")
+    ):
         raise ValueError(text)
-    return value.rstrip("/")
+    return value
+
+
+def _parse_host_list(text: str) -> str:
+    """Comma-separated host names, kept as text (normalised) so it prints as given."""
+    hosts = [h.strip() for h in text.split(",") if h.strip()]
+    if not hosts:
+        raise ValueError(text)
+    return ",".join(hosts)
+
+
+def _parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+def _parse_name(text: str) -> str:
+    if not text.strip():
+        raise ValueError(text)
+    return text.strip()
+
+
+def _raise(text: str) -> str:
+    raise ValueError(text)
 
 
 def _setting(
@@ -189,14 +233,6 @@ class Settings:
         "Largest write body accepted (after gzip decoding); larger bodies get 413. Bounds "
         "the memory one request can take.",
     )
-    admin_token: str = _setting(
-        "",
-        str,
-        "a string",
-        "Token that grants every write and admin right; empty disables token checks for "
-        "local use only.",
-        secret=True,
-    )
     collector_listen: Address = _setting(
         Address("127.0.0.1", 8087),
         _parse_address,
@@ -258,6 +294,87 @@ class Settings:
         "a positive integer (bytes)",
         "Spool size past which the collector answers 429 with Retry-After instead of "
         "accepting what it could not keep.",
+    )
+    admin_token: str = _setting(
+        "",
+        str,
+        "a string",
+        "Token that grants every write and admin right; empty disables token checks for "
+        "local use only.",
+        secret=True,
+    )
+
+    database_url: str = _setting(
+        "",
+        _parse_database_url,
+        "empty, sqlite:///PATH or postgres://USER[:PASSWORD]@HOST[:PORT]/NAME",
+        "Console database (users, teams, dashboards); empty uses SQLite at "
+        "<data dir>/console.sqlite3. Use PostgreSQL for more than a few users.",
+        secret=True,
+    )
+    metrics_url: str = _setting(
+        "",
+        _parse_optional_url,
+        "empty or an http(s):// URL, e.g. http://127.0.0.1:8086",
+        "Where the console reads metrics (InfluxQL over HTTP: crisp storage, a router or "
+        "InfluxDB 1.x); empty: the local storage API at CRISP_LISTEN, or in-process in serve.",
+    )
+    metrics_token: str = _setting(
+        "",
+        str,
+        "a string",
+        "Token the console sends to CRISP_METRICS_URL (Authorization: Token); empty sends none.",
+        secret=True,
+    )
+    metrics_timeout: float = _setting(
+        30.0,
+        _parse_duration_seconds,
+        "a duration such as 30s",
+        "Longest time one console query may take before it is abandoned with a 504.",
+    )
+    secret_key: str = _setting(
+        "",
+        str,
+        "a long random string",
+        "Signs console sessions and CSRF tokens; empty: generated once and kept in "
+        "<data dir>/console-secret-key. Set it when several console processes share users.",
+        secret=True,
+    )
+    allowed_hosts: str = _setting(
+        "127.0.0.1,localhost,[::1]",
+        _parse_host_list,
+        "comma-separated host names, e.g. console.example.com,127.0.0.1 (* allows all)",
+        "Host headers the console answers (Django ALLOWED_HOSTS); others get 400.",
+    )
+    debug: bool = _setting(
+        False,
+        _parse_bool,
+        "true or false",
+        "Console debug mode: detailed error pages. Never in production: it shows settings.",
+    )
+    latency_measurement: str = _setting(
+        "api_latency",
+        _parse_name,
+        "a measurement name",
+        "Measurement the console's latency endpoint and services overview read.",
+    )
+    latency_field: str = _setting(
+        "duration_ms",
+        _parse_name,
+        "a field name",
+        "Field (milliseconds) of CRISP_LATENCY_MEASUREMENT the latency endpoint reads.",
+    )
+    latency_service_tag: str = _setting(
+        "service",
+        _parse_name,
+        "a tag key",
+        "Tag of CRISP_LATENCY_MEASUREMENT naming the service.",
+    )
+    console_default_db: str = _setting(
+        "metrics",
+        _parse_name,
+        "a database name",
+        "Database the console's latency endpoint reads when the request names none.",
     )
 
     @classmethod

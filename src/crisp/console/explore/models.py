@@ -1,0 +1,1 @@
+# Explore keeps no models: metrics live in storage, reached through explore.backend.

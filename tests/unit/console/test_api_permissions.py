@@ -1,0 +1,162 @@
+"""Who may call what: one row per (user, request) → expected status, NetBox style."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from crisp.console.explore.backend import MetricsBackend
+from tests.unit.console.fixtures import PANEL, World, build_world
+
+pytestmark = pytest.mark.django_db
+
+QUERY_A = {"database": "metrics", "measurement": "api_latency", "field": "duration_ms"}
+QUERY_B = {"database": "secret", "measurement": "cpu", "field": "usage"}
+
+
+@pytest.fixture
+def world(backend: MetricsBackend) -> World:
+    return build_world()
+
+
+def client_for(world: World, user: str | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[user]}")
+    return client
+
+
+READS = [
+    # (user, method, url, body, status)
+    (None, "get", "/api/meta/databases/", None, 401),
+    (None, "post", "/api/query/", QUERY_A, 401),
+    (None, "get", "/api/metrics/latency/?service=checkout", None, 401),
+    ("alice", "post", "/api/query/", QUERY_A, 200),
+    ("alice", "post", "/api/query/", QUERY_B, 403),
+    ("bob", "post", "/api/query/", QUERY_A, 403),
+    ("bob", "post", "/api/query/", QUERY_B, 200),
+    ("nora", "post", "/api/query/", QUERY_A, 403),
+    ("root", "post", "/api/query/", QUERY_B, 200),
+    ("alice", "get", "/api/meta/measurements/?db=metrics", None, 200),
+    ("alice", "get", "/api/meta/measurements/?db=secret", None, 403),
+    ("alice", "get", "/api/meta/tags/?db=secret&measurement=cpu", None, 403),
+    ("alice", "get", "/api/meta/tag-values/?db=secret&measurement=cpu&key=host", None, 403),
+    ("alice", "get", "/api/meta/fields/?db=secret&measurement=cpu", None, 403),
+    ("alice", "get", "/api/meta/fields/?db=metrics&measurement=api_latency", None, 200),
+    ("alice", "get", "/api/metrics/latency/?service=checkout", None, 200),
+    ("alice", "get", "/api/metrics/latency/?service=checkout&db=secret", None, 403),
+    ("nora", "get", "/api/metrics/latency/?service=checkout", None, 403),
+    ("alice", "get", "/api/schema/", None, 200),
+    ("alice", "get", "/api/teams/", None, 200),
+    ("alice", "get", "/api/tokens/", None, 200),
+]
+
+
+@pytest.mark.parametrize(("user", "method", "url", "body", "status"), READS)
+def test_read_permissions(
+    world: World, user: str | None, method: str, url: str, body: Any, status: int
+) -> None:
+    response = getattr(client_for(world, user), method)(url, body, format="json")
+    assert response.status_code == status, response.content
+    if status >= 400:
+        assert "error" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [("alice", ["metrics"]), ("bob", ["secret"]), ("nora", []), ("root", ["metrics", "secret"])],
+)
+def test_databases_are_filtered_to_grants(world: World, user: str, expected: list[str]) -> None:
+    assert client_for(world, user).get("/api/meta/databases/").json() == expected
+
+
+# ---------------------------------------------------------------- dashboards CRUD
+
+
+def _url(world: World, which: str) -> str:
+    board = world.dashboard_a if which == "a" else world.dashboard_b
+    return f"/api/dashboards/{board.pk}/"
+
+
+DASHBOARD_CASES = [
+    # (user, action, target board, status)
+    ("alice", "retrieve", "a", 200),
+    ("alice", "retrieve", "b", 404),
+    ("alice", "update", "a", 403),
+    ("alice", "delete", "a", 403),
+    ("alice", "create", "a", 403),
+    ("erin", "update", "a", 200),
+    ("erin", "create", "a", 201),
+    ("erin", "create", "b", 403),
+    ("erin", "update", "b", 404),
+    ("erin", "delete", "a", 204),
+    ("bob", "retrieve", "a", 404),
+    ("bob", "delete", "a", 404),
+    ("nora", "create", "a", 403),
+    ("root", "delete", "b", 204),
+]
+
+
+@pytest.mark.parametrize(("user", "action", "target", "status"), DASHBOARD_CASES)
+def test_dashboard_permissions(
+    world: World, user: str, action: str, target: str, status: int
+) -> None:
+    client = client_for(world, user)
+    team = world.team_a if target == "a" else world.team_b
+    body = {"team": team.pk, "title": "New", "panels": [PANEL]}
+    if action == "retrieve":
+        response = client.get(_url(world, target))
+    elif action == "update":
+        response = client.patch(_url(world, target), {"title": "Renamed"}, format="json")
+    elif action == "delete":
+        response = client.delete(_url(world, target))
+    else:
+        response = client.post("/api/dashboards/", body, format="json")
+    assert response.status_code == status, response.content
+
+
+def test_dashboard_list_shows_only_own_teams(world: World) -> None:
+    titles = [d["title"] for d in client_for(world, "alice").get("/api/dashboards/").json()]
+    assert titles == ["A board"]
+
+
+def test_editor_cannot_move_a_dashboard_to_another_team(world: World) -> None:
+    response = client_for(world, "erin").patch(
+        _url(world, "a"), {"team": world.team_b.pk}, format="json"
+    )
+    assert response.status_code == 403
+
+
+def test_dashboard_round_trip_keeps_relative_times(world: World) -> None:
+    client = client_for(world, "erin")
+    created = client.post(
+        "/api/dashboards/",
+        {"team": world.team_a.pk, "title": "T", "panels": [{**PANEL, "grid": {"w": 6}}]},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    panel = client.get(f"/api/dashboards/{created.json()['id']}/").json()["panels"][0]
+    assert panel["query"]["start"] == "-1h"
+    assert panel["grid"] == {"x": 0, "y": 0, "w": 6, "h": 8}
+
+
+@pytest.mark.parametrize(
+    "panel",
+    [
+        {"title": "x"},
+        {"title": "x", "query": {**PANEL["query"], "aggregate": "median!"}},
+        {"title": "x", "query": {**PANEL["query"], "start": "yesterday"}},
+        {"title": "x", "query": PANEL["query"], "grid": {"w": 99}},
+        {"title": "x", "query": PANEL["query"], "type": "pie"},
+    ],
+)
+def test_invalid_panels_are_refused(world: World, panel: dict[str, Any]) -> None:
+    response = client_for(world, "erin").post(
+        "/api/dashboards/",
+        {"team": world.team_a.pk, "title": "T", "panels": [panel]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid request"
