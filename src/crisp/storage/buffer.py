@@ -10,18 +10,30 @@ committed in the manifest.
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from crisp.core.batch import TIME_COLUMN
+from crisp.storage.catalog import SeriesSummary
 from crisp.storage.retention import shard_group_start
 
 SEQ_COLUMN = "__seq"
+# Past this many tracked (series, time range) pairs a partition stops proving it has
+# no duplicates and reads deduplicate it as before: the proof is a read-time saving
+# and must not cost unbounded memory at high cardinality.
+MAX_TRACKED_RANGES = 250_000
+
+# A series independent of which tag columns a table had: names and values of its
+# non-null tags.
+_SeriesId = tuple[tuple[str, ...], tuple[str, ...]]
 
 
 class PartitionKey(NamedTuple):
@@ -38,12 +50,68 @@ class Partition:
     rows: int = 0
     min_time_ns: int = 2**63 - 1
     max_time_ns: int = -(2**63)
+    # Per chunk, its series and their time ranges (None: unknown). Reads skip the
+    # costly per-field dedupe when no two rows can share a series and time; that is
+    # proved lazily, chunk by chunk, by ``duplicate_free`` (so writers never pay for it
+    # under the WAL lock), keeping per series the disjoint time ranges of its chunks.
+    # The proof has its own lock, never taken with the buffer's: a reader proving a
+    # thousand new chunks must not hold up writers' appends.
+    summaries: list[SeriesSummary | None] = field(default_factory=list)
+    _proof_lock: threading.Lock = field(default_factory=threading.Lock)
+    _checked: int = 0
+    _duplicate_free: bool = True
+    _ranges: dict[_SeriesId, list[tuple[int, int]]] = field(default_factory=dict)
+    _tracked: int = 0
 
-    def add(self, table: pa.Table, min_time: int, max_time: int) -> None:
+    def add(
+        self, table: pa.Table, min_time: int, max_time: int,
+        summary: SeriesSummary | None = None,
+    ) -> None:
         self.chunks.append(table)
+        self.summaries.append(summary)
         self.rows += table.num_rows
         self.min_time_ns = min(self.min_time_ns, min_time)
         self.max_time_ns = max(self.max_time_ns, max_time)
+
+    def duplicate_free(self, chunks: int | None = None) -> bool:
+        """True if no (series, time) is in two of the first ``chunks`` chunks' rows (all
+        chunks if None); False means "maybe". Safe while writers append chunks."""
+        upto = len(self.summaries) if chunks is None else chunks
+        with self._proof_lock:
+            while self._duplicate_free and self._checked < upto:
+                summary = self.summaries[self._checked]
+                self._checked += 1
+                if summary is None or not summary.distinct_times or not self._track(summary):
+                    self._duplicate_free = False
+                    self._ranges = {}
+            return self._duplicate_free
+
+    def _track(self, summary: SeriesSummary) -> bool:
+        """Record a chunk's per-series ranges; False if one overlaps an earlier chunk's."""
+        names = summary.tag_names
+        ranges = self._ranges
+        for row, lo, hi in zip(summary.rows, summary.min_time, summary.max_time, strict=True):
+            if None in row:
+                kept = [(k, v) for k, v in zip(names, row, strict=True) if v is not None]
+                key: _SeriesId = (tuple(k for k, _ in kept), tuple(str(v) for _, v in kept))
+            else:
+                key = (names, row)  # type: ignore[assignment]  # no None: all str
+            spans = ranges.get(key)
+            if spans is None:
+                ranges[key] = [(lo, hi)]
+            elif spans[-1][1] < lo:
+                spans.append((lo, hi))  # the in-order case: after everything so far
+            else:
+                at = bisect.bisect_left(spans, (lo, lo))
+                if (at < len(spans) and spans[at][0] <= hi) or (at and spans[at - 1][1] >= lo):
+                    return False
+                spans.insert(at, (lo, hi))
+        self._tracked += len(summary.rows)
+        return self._tracked <= MAX_TRACKED_RANGES
+
+
+# What a write adds to one partition: its rows, their time range and series summary.
+BufferChunk = tuple[PartitionKey, pa.Table, int, int, SeriesSummary | None]
 
 
 def with_seq(table: pa.Table, first_seq: int) -> pa.Table:
@@ -82,10 +150,10 @@ class Buffer:
         self._active_rows = 0
         self._oldest_monotonic: float | None = None
 
-    def add(self, parts: list[tuple[PartitionKey, pa.Table, int, int]]) -> None:
+    def add(self, parts: list[BufferChunk]) -> None:
         with self._lock:
-            for key, table, lo, hi in parts:
-                self._active.setdefault(key, Partition()).add(table, lo, hi)
+            for key, table, lo, hi, summary in parts:
+                self._active.setdefault(key, Partition()).add(table, lo, hi, summary)
                 self._active_rows += table.num_rows
             if self._oldest_monotonic is None:
                 self._oldest_monotonic = time.monotonic()
@@ -111,7 +179,12 @@ class Buffer:
         """
         with self._lock:
             for key, part in self._active.items():
-                target = self._persisting.setdefault(key, Partition())
+                target = self._persisting.get(key)
+                if target is None:
+                    self._persisting[key] = part  # the usual case: keeps its proof
+                    continue
+                # Left over from a failed flush: merged without summaries, so reads
+                # of it deduplicate (rare, and always correct).
                 for chunk in part.chunks:
                     target.add(chunk, part.min_time_ns, part.max_time_ns)
             self._active = {}
@@ -125,9 +198,11 @@ class Buffer:
 
     def chunks_for(
         self, database: str, rp: str, measurement: str, lo: int | None, hi: int | None
-    ) -> list[tuple[PartitionKey, Partition]]:
-        """Partitions (snapshots of their chunk lists) overlapping [lo, hi)."""
-        out = []
+    ) -> list[tuple[PartitionKey, Partition, Callable[[], bool]]]:
+        """Partitions (snapshots of their chunk lists) overlapping [lo, hi), each with
+        a call telling whether that snapshot is provably free of duplicate (series,
+        time) rows; make it after releasing other locks (it may take a while)."""
+        out: list[tuple[PartitionKey, Partition, Callable[[], bool]]] = []
         with self._lock:
             for source in (self._persisting, self._active):
                 for key, part in source.items():
@@ -139,7 +214,7 @@ class Buffer:
                         continue
                     copy = Partition(list(part.chunks), part.rows, part.min_time_ns,
                                      part.max_time_ns)
-                    out.append((key, copy))
+                    out.append((key, copy, partial(part.duplicate_free, len(part.chunks))))
         return out
 
     def is_empty(self) -> bool:

@@ -8,16 +8,20 @@ conflicts, series limits), so a refused write leaves nothing behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from crisp.core.batch import KIND_FIELD, KIND_TAG, FieldType, column_kind
+from crisp.core.batch import KIND_FIELD, KIND_TAG, TIME_COLUMN, FieldType, column_kind
 from crisp.storage.api import FieldTypeConflict, LimitExceeded, StorageError
 
 # A series is its tag set: sorted (key, value) pairs of the tags a point has.
 SeriesKey = tuple[tuple[str, str], ...]
+# A table's tag columns (sorted names) and one row of their values (None = absent).
+TagNames = tuple[str, ...]
+TagRow = tuple[str | None, ...]
 
 
 @dataclass
@@ -28,6 +32,11 @@ class MeasurementIndex:
     # Sorted views cached between changes: SHOW TAG VALUES at 100k series stays fast.
     _sorted_values: dict[str, list[str]] = field(default_factory=dict)
     _sorted_series: list[SeriesKey] | None = None
+    # Raw tag rows already in ``series``, per tag-column set. Writes check their
+    # distinct rows against this with one set difference instead of building a
+    # SeriesKey per distinct row: building them was most of a write's catalog cost
+    # (steady state: every series of a write is already known).
+    _known_rows: dict[TagNames, set[TagRow]] = field(default_factory=dict)
 
     def sorted_series(self) -> list[SeriesKey]:
         """Series in key order; the cached list is replaced, never mutated, on change."""
@@ -48,6 +57,8 @@ class _MeasurementDelta:
     measurement: str
     new_fields: dict[str, FieldType]
     new_series: set[SeriesKey]
+    tag_names: TagNames = ()
+    new_rows: set[TagRow] = field(default_factory=set)
 
 
 @dataclass
@@ -58,17 +69,59 @@ class CatalogDelta:
     measurements: list[_MeasurementDelta]
 
 
+@dataclass(frozen=True)
+class SeriesSummary:
+    """A table's distinct series with their time range, from one Arrow group-by.
+
+    Shared by the catalog check (which series are new) and the buffer (can two
+    chunks hold the same series and time, i.e. must reads deduplicate?).
+    """
+
+    tag_names: TagNames
+    rows: list[TagRow]
+    min_time: list[int]
+    max_time: list[int]
+    # No (series, time) appears twice within the table itself.
+    distinct_times: bool
+
+
+def summarize(table: pa.Table) -> SeriesSummary:
+    tags = tuple(sorted(f.name for f in table.schema if column_kind(f) == KIND_TAG))
+    aggregates = [(TIME_COLUMN, "min"), (TIME_COLUMN, "max"), (TIME_COLUMN, "count_distinct")]
+    grouped = table.select([*tags, TIME_COLUMN]).group_by(list(tags), use_threads=False)
+    result = grouped.aggregate(aggregates)
+    distinct = result.column(f"{TIME_COLUMN}_count_distinct")
+    columns = [result.column(t).to_pylist() for t in tags]
+    rows: list[TagRow] = list(zip(*columns, strict=True)) if tags else [()] * result.num_rows
+    return SeriesSummary(
+        tag_names=tags,
+        rows=rows,
+        min_time=result.column(f"{TIME_COLUMN}_min").to_pylist(),
+        max_time=result.column(f"{TIME_COLUMN}_max").to_pylist(),
+        distinct_times=pc.sum(distinct).as_py() == table.num_rows,
+    )
+
+
+def distinct_tag_rows(table: pa.Table) -> tuple[TagNames, set[TagRow]]:
+    """Sorted tag names and the distinct rows of their values (group-by in Arrow)."""
+    tags = tuple(sorted(f.name for f in table.schema if column_kind(f) == KIND_TAG))
+    if not tags:
+        return tags, {()}
+    distinct = table.select(list(tags)).group_by(list(tags), use_threads=False).aggregate([])
+    columns = [distinct.column(t).to_pylist() for t in tags]
+    return tags, set(zip(*columns, strict=True))
+
+
+def series_keys(tags: TagNames, rows: Iterable[TagRow]) -> set[SeriesKey]:
+    return {
+        tuple((k, v) for k, v in zip(tags, values, strict=True) if v is not None)
+        for values in rows
+    }
+
+
 def table_series(table: pa.Table) -> set[SeriesKey]:
     """Distinct series of a measurement table (group-by in Arrow, not per row in Python)."""
-    tags = sorted(f.name for f in table.schema if column_kind(f) == KIND_TAG)
-    if not tags:
-        return {()}
-    distinct = table.select(tags).group_by(tags, use_threads=False).aggregate([])
-    columns = [distinct.column(t).to_pylist() for t in tags]
-    out: set[SeriesKey] = set()
-    for values in zip(*columns, strict=True):
-        out.add(tuple((k, v) for k, v in zip(tags, values, strict=True) if v is not None))
-    return out
+    return series_keys(*distinct_tag_rows(table))
 
 
 def table_fields(table: pa.Table) -> dict[str, FieldType]:
@@ -112,8 +165,13 @@ class Catalog:
         *,
         max_series_per_measurement: int,
         max_series_per_database: int,
+        summaries: Mapping[str, SeriesSummary] | None = None,
     ) -> CatalogDelta:
-        """Check a write; raise FieldTypeConflict / LimitExceeded, or return its delta."""
+        """Check a write; raise FieldTypeConflict / LimitExceeded, or return its delta.
+
+        ``summaries`` (per measurement) saves recomputing the distinct series when the
+        caller already has them.
+        """
         measurements = self._dbs.get(database, {})
         deltas: list[_MeasurementDelta] = []
         added_to_db = 0
@@ -135,8 +193,17 @@ class Catalog:
                     )
                 if existing is None:
                     new_fields[key] = ftype
-            series = table_series(table)
+            summary = summaries.get(name) if summaries is not None else None
+            if summary is not None:
+                tag_names, rows = summary.tag_names, set(summary.rows)
+            else:
+                tag_names, rows = distinct_tag_rows(table)
             if index is not None:
+                rows -= index._known_rows.get(tag_names, set())
+            series = series_keys(tag_names, rows)
+            if index is not None:
+                # A row unknown for this column set may still be a known series
+                # (same non-null tags written with another set of tag columns).
                 series -= index.series
             have = len(index.series) if index else 0
             if have + len(series) > max_series_per_measurement:
@@ -146,7 +213,7 @@ class Catalog:
                     f"{max_series_per_measurement}"
                 )
             added_to_db += len(series)
-            deltas.append(_MeasurementDelta(name, new_fields, series))
+            deltas.append(_MeasurementDelta(name, new_fields, series, tag_names, rows))
         have_db = self._db_series.get(database, 0)
         if have_db + added_to_db > max_series_per_database:
             raise LimitExceeded(
@@ -163,6 +230,8 @@ class Catalog:
         for m in delta.measurements:
             index = measurements.setdefault(m.measurement, MeasurementIndex())
             index.fields.update(m.new_fields)
+            if m.new_rows:
+                index._known_rows.setdefault(m.tag_names, set()).update(m.new_rows)
             if m.new_series:
                 changed.add(m.measurement)
                 self._add_series(delta.database, index, m.new_series)

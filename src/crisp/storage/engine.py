@@ -44,11 +44,12 @@ from crisp.storage.api import (
 from crisp.storage.buffer import (
     SEQ_COLUMN,
     Buffer,
+    BufferChunk,
     PartitionKey,
     split_by_shard_group,
     with_seq,
 )
-from crisp.storage.catalog import Catalog
+from crisp.storage.catalog import Catalog, SeriesSummary, summarize
 from crisp.storage.files import FileStore
 from crisp.storage.locks import SharedExclusiveLock
 from crisp.storage.manifest import (
@@ -143,8 +144,11 @@ class Engine:
                 continue  # database or rp dropped after this write was logged
             for name, table in record.tables.items():
                 self._catalog.add_table(record.database, name, table)
-            self._buffer.add(self._partition(record.database, rps[record.rp], record.seq,
-                                             list(record.tables.items())))
+            tables = list(record.tables.items())
+            summaries = {name: summarize(table) for name, table in tables if table.num_rows}
+            self._buffer.add(
+                self._partition(record.database, rps[record.rp], record.seq, tables, summaries)
+            )
             replayed += 1
         if replayed:
             log.info("replayed %d WAL records (%d rows)", replayed, self._buffer.active_rows)
@@ -273,6 +277,9 @@ class Engine:
         tables = [(m.measurement, m.table) for m in batch if m.num_points]
         for name, table in tables:
             _check_table(name, table)
+        # One Arrow group-by per table, outside every lock: the catalog's new-series
+        # check and the buffer's duplicate tracking both use it.
+        summaries = {name: summarize(table) for name, table in tables}
         with self._rw.shared():
             if self._closed:
                 raise StorageError("storage engine is closed")
@@ -286,6 +293,7 @@ class Engine:
                         tables,
                         max_series_per_measurement=self._opts.max_series_per_measurement,
                         max_series_per_database=self._opts.max_series_per_database,
+                        summaries=summaries,
                     )
                 except StorageError as exc:
                     self.metrics.writes_refused.labels(type(exc).__name__).inc()
@@ -298,7 +306,7 @@ class Engine:
                     self.metrics.series.labels(database, measurement).set(
                         self._catalog.series_count(database, measurement)
                     )
-            parts = self._partition(database, policy, seq, tables)
+            parts = self._partition(database, policy, seq, tables, summaries)
             payload = encode_write(seq, database, policy.name, dict(tables))
             self._wal.append(payload, lambda: self._buffer.add(parts))
         self.metrics.wal_records.inc()
@@ -317,20 +325,29 @@ class Engine:
         return WriteResult(batch.num_points, values)
 
     def _partition(
-        self, database: str, policy: RetentionPolicy, seq: int, tables: list[tuple[str, pa.Table]]
-    ) -> list[tuple[PartitionKey, pa.Table, int, int]]:
+        self,
+        database: str,
+        policy: RetentionPolicy,
+        seq: int,
+        tables: list[tuple[str, pa.Table]],
+        summaries: dict[str, SeriesSummary],
+    ) -> list[BufferChunk]:
         """Split a write into buffer chunks per shard group, each row tagged with its seq.
 
-        Rows get consecutive sequence numbers in table order, the same on replay.
+        Rows get consecutive sequence numbers in table order, the same on replay. A
+        table's series summary goes with it only when it lands whole in one shard
+        group (the summary covers the whole table); split tables are deduplicated on
+        read, which is always correct.
         """
-        out = []
+        out: list[BufferChunk] = []
         sgd = policy.shard_group_duration_ns
         for name, table in tables:
             tagged = with_seq(table, seq)
             seq += table.num_rows
-            for start, part, lo, hi in split_by_shard_group(tagged, sgd):
+            split = split_by_shard_group(tagged, sgd)
+            for start, part, lo, hi in split:
                 key = PartitionKey(database, policy.name, name, start, start + sgd)
-                out.append((key, part, lo, hi))
+                out.append((key, part, lo, hi, summaries.get(name) if len(split) == 1 else None))
         return out
 
     # -- catalog -----------------------------------------------------------------------
@@ -397,8 +414,14 @@ class Engine:
             paths = [self._files.path(f) for f in files]
             self._files.pins.pin(paths)
         try:
-            chunks = [c for _, p in parts for c in p.chunks]
+            chunks = [c for _, p, _ in parts for c in p.chunks]
             buffer = pa.concat_tables(chunks, promote_options="default") if chunks else None
+            wanted = {TIME_COLUMN, *tags, *fields}
+            complete = all(wanted <= self._files.column_names(p) for p in paths) and (
+                buffer is None or wanted <= set(buffer.column_names)
+            )
+            sources = [(f.min_time_ns, f.max_time_ns) for f in files]
+            sources += [(p.min_time_ns, p.max_time_ns) for _, p, _ in parts]
             cursor = self._reads.cursor()
             try:
                 create_points_view(
@@ -407,9 +430,10 @@ class Engine:
                     fields=fields,
                     files=paths,
                     buffer=buffer,
-                    dedupe=needs_dedupe(files, buffer.num_rows if buffer is not None else 0),
+                    dedupe=needs_dedupe(sources, all(proof() for _, _, proof in parts)),
                     start_ns=lo,
                     end_ns=hi,
+                    complete=complete,
                 )
                 yield EngineSnapshot(cursor, measurement_schema(tags, fields))
             finally:
@@ -433,7 +457,9 @@ class Engine:
         started = time.perf_counter()
         entries = []
         for key, part in parts.items():
-            entry = self._files.write_partition(self._new_file_id(), key, part)
+            entry = self._files.write_partition(
+                self._new_file_id(), key, part, duplicate_free=part.duplicate_free()
+            )
             if entry is not None:
                 entries.append(entry)
         with self._state_lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,7 @@ from crisp.storage.catalog import Catalog
 from crisp.storage.manifest import MANIFEST_NAME, FileEntry
 from crisp.storage.persist import (
     DATA_DIR,
+    FileStats,
     file_schema,
     ident,
     literal,
@@ -28,6 +30,7 @@ from crisp.storage.persist import (
     read_tags,
     shard_dir,
     union_schema,
+    write_sorted,
     write_sorted_deduped,
 )
 from crisp.storage.snapshot import FilePins
@@ -44,12 +47,25 @@ class FileStore:
         self._duck = duckdb.connect(":memory:")
         self._duck.execute(f"SET threads = {int(duckdb_threads)}")
         self.pins = FilePins(self._delete_file)
+        # Column names per live file (files never change), so a snapshot can tell
+        # without I/O whether its view needs a typed placeholder for missing columns.
+        self._columns: dict[Path, frozenset[str]] = {}
+        self._columns_lock = threading.Lock()
 
     def path(self, entry: FileEntry) -> Path:
         return self.dir / entry.path
 
     def close(self) -> None:
         self._duck.close()
+
+    def column_names(self, path: Path) -> frozenset[str]:
+        with self._columns_lock:
+            names = self._columns.get(path)
+        if names is None:
+            names = frozenset(file_schema(path).names)
+            with self._columns_lock:
+                self._columns[path] = names
+        return names
 
     # -- open --------------------------------------------------------------------------
 
@@ -76,9 +92,19 @@ class FileStore:
 
     # -- writing -----------------------------------------------------------------------
 
-    def write_partition(self, file_id: int, key: PartitionKey, part: Partition) -> FileEntry | None:
+    def write_partition(
+        self, file_id: int, key: PartitionKey, part: Partition, *, duplicate_free: bool = False
+    ) -> FileEntry | None:
+        """Persist a buffer partition; ``duplicate_free`` (proved by the buffer) lets it
+        skip the per-field dedupe and only sort, in Arrow: about 3x less CPU."""
         table = pa.concat_tables(part.chunks, promote_options="default")
         tags, fields = union_schema(c.schema for c in part.chunks)
+        rel = self._rel(key.database, key.rp, key.measurement, key.shard_start_ns,
+                        key.shard_end_ns, file_id)
+        if duplicate_free:
+            stats = write_sorted(table, tags, fields, self.dir / rel)
+            return self._entry(file_id, key.database, key.rp, key.measurement,
+                               key.shard_start_ns, key.shard_end_ns, rel, stats)
         return self._write(
             file_id, key.database, key.rp, key.measurement, key.shard_start_ns,
             key.shard_end_ns, table, "SELECT * FROM __flush", tags, fields,
@@ -118,7 +144,7 @@ class FileStore:
         tags: list[str],
         fields: dict[str, FieldType],
     ) -> FileEntry | None:
-        rel = f"{shard_dir(database, rp, measurement, start, end)}/{file_id:012d}.parquet"
+        rel = self._rel(database, rp, measurement, start, end, file_id)
         cursor = self._duck.cursor()
         try:
             if arrow is not None:
@@ -126,6 +152,17 @@ class FileStore:
             stats = write_sorted_deduped(cursor, source_sql, tags, fields, self.dir / rel)
         finally:
             cursor.close()
+        return self._entry(file_id, database, rp, measurement, start, end, rel, stats)
+
+    @staticmethod
+    def _rel(database: str, rp: str, measurement: str, start: int, end: int, file_id: int) -> str:
+        return f"{shard_dir(database, rp, measurement, start, end)}/{file_id:012d}.parquet"
+
+    @staticmethod
+    def _entry(
+        file_id: int, database: str, rp: str, measurement: str, start: int, end: int,
+        rel: str, stats: FileStats | None,
+    ) -> FileEntry | None:
         if stats is None:
             return None
         return FileEntry(
@@ -169,6 +206,8 @@ class FileStore:
         self.pins.retire([self.path(f) for f in entries])
 
     def _delete_file(self, path: Path) -> None:
+        with self._columns_lock:
+            self._columns.pop(path, None)
         path.unlink(missing_ok=True)
         parent = path.parent
         # Remove now-empty shard/measurement/rp/database directories.

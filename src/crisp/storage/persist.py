@@ -99,6 +99,43 @@ def order_by(tags: list[str]) -> str:
     return ", ".join([f"{ident(t)} NULLS FIRST" for t in tags] + [ident(TIME_COLUMN)])
 
 
+# Parquet settings, measured on TSBS cpu-only (1,000 hosts x 1 h, 3.6 M values): the
+# old "zstd, dictionary everywhere" layout took 1.24 bytes/value, 0.38 of it for
+# ``__seq`` alone (360 k distinct values overflow the dictionary and fall back to
+# PLAIN). Rows are sorted by series then time, so time, ``__seq`` and integer fields
+# move in small, regular steps that DELTA_BINARY_PACKED stores in a few bits:
+# 0.52 bytes/value, and 3x less CPU to write. zstd levels above 3 gained < 1 %.
+ZSTD_LEVEL = 3
+ROW_GROUP_ROWS = 128 * 1024
+_DELTA_TYPES = (pa.int64(), pa.uint64())
+
+
+def parquet_write_options(schema: pa.Schema) -> dict[str, Any]:
+    """Keyword arguments of ``pq.write_table`` for a stored (sorted) file's schema.
+
+    Tags and string fields keep dictionary encoding (few distinct values); integers
+    (time, ``__seq``, integer fields) use delta encoding and floats byte-stream-split
+    (sign/exponent bytes of neighbouring values compress well together); booleans keep
+    the default RLE. A column with an explicit encoding must not be dictionary-encoded.
+    """
+    encodings: dict[str, str] = {}
+    dictionary: list[str] = []
+    for f in schema:
+        if f.type in _DELTA_TYPES:
+            encodings[f.name] = "DELTA_BINARY_PACKED"
+        elif f.type == pa.float64():
+            encodings[f.name] = "BYTE_STREAM_SPLIT"
+        else:
+            dictionary.append(f.name)
+    return {
+        "compression": "zstd",
+        "compression_level": ZSTD_LEVEL,
+        "row_group_size": ROW_GROUP_ROWS,
+        "use_dictionary": dictionary,
+        "column_encoding": encodings,
+    }
+
+
 @dataclass(frozen=True)
 class FileStats:
     rows: int
@@ -122,12 +159,46 @@ def write_sorted_deduped(
     field_names = sorted(fields)
     sql = dedupe_sql(source_sql, tags, field_names, keep_seq=True) + f" ORDER BY {order_by(tags)}"
     result = con.sql(sql).to_arrow_table()
+    return _write_file(result, tags, fields, path)
+
+
+def write_sorted(
+    table: pa.Table, tags: list[str], fields: dict[str, FieldType], path: Path
+) -> FileStats | None:
+    """Sort rows known to be unique per (series, time) in Arrow and write them.
+
+    The same order as ``write_sorted_deduped``'s ORDER BY (tags nulls first, then
+    time; strings compare bytewise in both), without DuckDB's per-field merge.
+    """
+    # Arrow's multi-key sort on strings is slow (0.6 s for 360 k rows x 10 tags, more
+    # than DuckDB's dedupe and sort together); each tag is replaced by its value's
+    # rank among the column's sorted distinct values (null → -1, i.e. first), and
+    # the integers sort 3x faster in the same order.
+    keys: list[pa.ChunkedArray | pa.Array] = []
+    for tag in tags:
+        column = table.column(tag) if tag in table.column_names else None
+        if column is None:
+            continue  # absent from every chunk: null everywhere, orders nothing
+        distinct = pc.unique(column).drop_null()
+        distinct = distinct.take(pc.sort_indices(distinct))
+        keys.append(pc.fill_null(pc.index_in(column, value_set=distinct), -1))
+    keys.append(table.column(TIME_COLUMN))
+    names = [f"k{i}" for i in range(len(keys))]
+    order = pc.sort_indices(
+        pa.table(keys, names=names), sort_keys=[(n, "ascending") for n in names]
+    )
+    return _write_file(table.take(order), tags, fields, path)
+
+
+def _write_file(
+    result: pa.Table, tags: list[str], fields: dict[str, FieldType], path: Path
+) -> FileStats | None:
     if result.num_rows == 0:
         return None
     schema = stored_schema(tags, fields)
     table = result.select(schema.names).cast(schema)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, compression="zstd", row_group_size=128 * 1024)
+    pq.write_table(table, path, **parquet_write_options(schema))
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

