@@ -28,6 +28,7 @@ def test_serve_prints_urls_keeps_acknowledged_points_across_restart(tmp_path: Pa
         "serve",
         *("--data-dir", str(tmp_path / "data"), "--spool-dir", str(tmp_path / "spool")),
         *("--listen", f"127.0.0.1:{port}", "--collector-listen", f"127.0.0.1:{free_port()}"),
+        *("--console-listen", f"127.0.0.1:{free_port()}"),
     )
     with crisp(*args) as server:
         server.wait_ready()
@@ -57,6 +58,7 @@ def test_serve_refuses_a_busy_port_with_one_clear_line(tmp_path: Path) -> None:
         "serve",
         *("--data-dir", str(tmp_path / "d"), "--spool-dir", str(tmp_path / "s")),
         *("--listen", f"127.0.0.1:{port}", "--collector-listen", f"127.0.0.1:{free_port()}"),
+        *("--console-listen", f"127.0.0.1:{free_port()}"),
     )
     with crisp(*args) as first:
         first.wait_ready()
@@ -79,6 +81,7 @@ def test_serve_collector_delivers_seed_json_into_the_same_storage(tmp_path: Path
         "--spool-dir", str(tmp_path / "spool"),
         "--listen", f"127.0.0.1:{port}",
         "--collector-listen", f"127.0.0.1:{collector_port}",
+        "--console-listen", f"127.0.0.1:{free_port()}",
         "--writer-flush-interval", "100ms",
     )  # fmt: skip
     with crisp(*args) as server:

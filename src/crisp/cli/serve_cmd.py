@@ -9,7 +9,7 @@ from crisp.cli.options import add_setting_flags
 from crisp.cli.running import run_until_stopped
 from crisp.core.settings import Settings
 
-HELP = "run everything in one process (storage, its API, the collector) on embedded defaults"
+HELP = "run everything in one process (storage, collector, console) on embedded defaults"
 SETTINGS = (
     "data_dir",
     "listen",
@@ -20,6 +20,15 @@ SETTINGS = (
     "writer_flush_interval",
     "wal_fsync",
     "max_body_size",
+    "database_url",
+    "secret_key",
+    "allowed_hosts",
+    "debug",
+    "metrics_timeout",
+    "latency_measurement",
+    "latency_field",
+    "latency_service_tag",
+    "console_default_db",
     "admin_token",
     "log_format",
     "log_level",
@@ -35,10 +44,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from prometheus_client import CollectorRegistry
 
     from crisp.collector.node import collector_node
+    from crisp.console.components import console_components
     from crisp.runtime.storage_node import engine_component, storage_api
 
-    # One engine serves the storage API and the collector's embedded sink; it starts
-    # first and stops last, after everything that writes to it.
+    # One engine serves the storage API, the collector's embedded sink and the console's
+    # in-process backend; it starts first and stops last, after everything using it.
     registry = CollectorRegistry()
     engine = engine_component(settings, registry)
     local = replace(settings, sink="embedded")
@@ -47,5 +57,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             engine,
             storage_api(engine, settings, registry),
             *collector_node(local, registry, engine=engine),
+            *console_components(settings, lambda: engine.engine),
         ]
     )
