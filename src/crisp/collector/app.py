@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -15,32 +13,14 @@ from starlette.routing import Route
 from crisp import __version__
 from crisp.collector import handlers
 from crisp.collector.handlers import CollectorContext
-from crisp.influxapi.app import VERSION_HEADERS
-from crisp.influxapi.errors import HTTPError
-
-log = logging.getLogger(__name__)
+from crisp.influxapi.endpoint import Endpoint, instrumented
 
 Handler = Callable[[Request, CollectorContext], Awaitable[Response]]
 
 
 def create_app(ctx: CollectorContext, registry: CollectorRegistry, sink: str) -> Starlette:
-    def endpoint(name: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            started = time.perf_counter()
-            try:
-                response = await handler(request, ctx)
-            except HTTPError as error:
-                response = error.response()
-            except Exception:
-                log.exception("unexpected error in %s", name)
-                response = JSONResponse({"error": "internal error; see the collector log"}, 500)
-            # Influx clients (Telegraf, influxdb-python) pick features from these headers.
-            response.headers.update(VERSION_HEADERS)
-            ctx.metrics.requests.labels(name, str(response.status_code)).inc()
-            ctx.metrics.request_seconds.labels(name).observe(time.perf_counter() - started)
-            return response
-
-        return run
+    def endpoint(name: str, handler: Handler) -> Endpoint:
+        return instrumented(name, lambda request: handler(request, ctx), ctx.metrics)
 
     async def ping(request: Request, ctx: CollectorContext) -> Response:
         return Response(status_code=204)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from crisp.collector.spool import fsync_dir
+from crisp.core.durable import fsync_dir
 
 HEADER_PREFIX = b"# crisp-dead-letter "
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from crisp.core.durable import fsync_dir
+
 log = logging.getLogger(__name__)
 
 SEGMENT_MAGIC = b"CRSPL001"
@@ -69,14 +71,6 @@ def segment_name(segment_id: int) -> str:
 def frame(payload: bytes) -> bytes:
     return FRAME.pack(len(payload), zlib.crc32(payload)) + payload
 
-
-def fsync_dir(directory: Path) -> None:
-    # A new or removed file name is durable only once its directory is fsynced.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Spool:

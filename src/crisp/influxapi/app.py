@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -14,42 +12,17 @@ from starlette.routing import Route
 
 from crisp import __version__
 from crisp.influxapi.context import APIContext
-from crisp.influxapi.errors import HTTPError
+from crisp.influxapi.endpoint import Endpoint, instrumented
 from crisp.influxapi.query import handle_query
 from crisp.influxapi.sql import handle_sql
 from crisp.influxapi.write import handle_write, v1_target, v2_target
-
-log = logging.getLogger(__name__)
-
-# Clients (Telegraf, Grafana, influxdb-python) read this header to pick features; Crisp
-# speaks the 1.8 API.
-INFLUX_COMPAT_VERSION = "1.8.10"
-VERSION_HEADERS = {
-    "X-Influxdb-Version": INFLUX_COMPAT_VERSION,
-    "X-Influxdb-Build": "OSS",
-    "X-Crisp-Version": __version__,
-}
 
 Handler = Callable[[Request, APIContext], Awaitable[Response]]
 
 
 def create_app(ctx: APIContext) -> Starlette:
-    def endpoint(name: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            started = time.perf_counter()
-            try:
-                response = await handler(request, ctx)
-            except HTTPError as error:
-                response = error.response()
-            except Exception:
-                log.exception("unexpected error in %s", name)
-                response = JSONResponse({"error": "internal error; see the server log"}, 500)
-            response.headers.update(VERSION_HEADERS)
-            ctx.metrics.requests.labels(name, str(response.status_code)).inc()
-            ctx.metrics.request_seconds.labels(name).observe(time.perf_counter() - started)
-            return response
-
-        return run
+    def endpoint(name: str, handler: Handler) -> Endpoint:
+        return instrumented(name, lambda request: handler(request, ctx), ctx.metrics)
 
     routes = [
         Route("/ping", endpoint("ping", _ping), methods=["GET", "HEAD"]),

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crisp.core.durable import fsync_dir
 from crisp.storage.api import RetentionPolicy, StorageError
 
 MANIFEST_NAME = "manifest.json"
@@ -105,11 +106,3 @@ def save_manifest(data_dir: Path, manifest: Manifest) -> None:
     os.replace(tmp, final)
     fsync_dir(data_dir)
 
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename or unlink in ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -25,8 +25,8 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crisp.core.durable import fsync_dir
 from crisp.storage.api import StorageError
-from crisp.storage.manifest import fsync_dir
 
 log = logging.getLogger(__name__)
 
