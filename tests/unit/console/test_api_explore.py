@@ -52,8 +52,9 @@ def test_query_filter_with_quotes_matches_exactly(alice: APIClient) -> None:
         start="-10m",
         filters=[{"tag": "service", "op": "=", "value": 'o\'brien "q"'}],
     )
+    # The last 10 minutes may straddle an hour boundary: count across both buckets.
     counts = [row[1] for s in response.json()["series"] for row in s["values"] if row[1]]
-    assert counts == [1]
+    assert sum(counts) == 1
 
 
 def test_query_regex_filter(alice: APIClient) -> None:
@@ -65,7 +66,7 @@ def test_query_regex_filter(alice: APIClient) -> None:
         filters=[{"tag": "endpoint", "op": "=~", "value": "^/pa"}],
     )
     counts = [row[1] for s in response.json()["series"] for row in s["values"] if row[1]]
-    assert counts == [2]
+    assert sum(counts) == 2
 
 
 @pytest.mark.parametrize(
