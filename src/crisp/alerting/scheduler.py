@@ -1,0 +1,63 @@
+"""When each rule runs: every ``interval``, at a fixed per-rule offset (jitter).
+
+As in Snuba's subscription scheduler, rules sharing an interval do not all run at the
+same instant: rule ``r`` runs at the times ``t`` with ``t ≡ offset(r) (mod interval)``,
+where ``offset`` is a stable hash of the rule's name modulo its interval. The offset
+does not depend on the process (no ``hash()`` randomisation), so every worker and every
+restart agree on the schedule, and 5,000 rules at 30 s spread evenly over the 30 s.
+
+``due`` is pure: the worker passes the last run times (stored with the instance states)
+and its clock. A rule missing from ``last_run`` has never run and is due at once; a
+worker starting cold with many new rules can call ``initial_last_run`` instead so
+their first runs spread over one interval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+from crisp.alerting.rules import Rule
+
+
+def offset_ns(name: str, interval_ns: int) -> int:
+    """The rule's phase within its interval: stable hash of the name, mod interval."""
+    if interval_ns <= 0:
+        raise ValueError("interval must be positive")
+    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % interval_ns
+
+
+def slot_at_or_before(rule: Rule, now_ns: int) -> int:
+    """The latest scheduled run time of ``rule`` that is ≤ ``now_ns``."""
+    offset = offset_ns(rule.name, rule.interval_ns)
+    return now_ns - (now_ns - offset) % rule.interval_ns
+
+
+def next_run_ns(rule: Rule, after_ns: int) -> int:
+    """The first scheduled run time of ``rule`` strictly after ``after_ns``."""
+    return slot_at_or_before(rule, after_ns) + rule.interval_ns
+
+
+def due(rules: Iterable[Rule], last_run: Mapping[str, int], now_ns: int) -> list[Rule]:
+    """Rules whose latest slot ≤ now has not run yet (missed slots collapse into one run)."""
+    out: list[Rule] = []
+    for rule in rules:
+        last = last_run.get(rule.name)
+        if last is None or last < slot_at_or_before(rule, now_ns):
+            out.append(rule)
+    return out
+
+
+def next_wakeup_ns(rules: Iterable[Rule], last_run: Mapping[str, int], now_ns: int) -> int | None:
+    """When the worker should look again: the earliest next slot over all rules."""
+    times = [
+        now_ns if rule.name not in last_run else next_run_ns(rule, max(last_run[rule.name], 0))
+        for rule in rules
+    ]
+    return min(times, default=None)
+
+
+def initial_last_run(rules: Iterable[Rule], now_ns: int) -> dict[str, int]:
+    """Last-run times that make each rule's first run its next slot after ``now_ns``."""
+    return {rule.name: now_ns for rule in rules}
