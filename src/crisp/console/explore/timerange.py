@@ -1,5 +1,5 @@
 """Time ranges of the explore model: relative (``-1h``) or absolute (RFC3339), and
-the automatic GROUP BY interval (about 300 buckets, rounded to a step people read)."""
+the automatic GROUP BY interval (about 120 buckets, rounded to a step people read)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from crisp.query.influxql.durations import DAY, HOUR, MINUTE, SECOND, WEEK, pars
 from crisp.query.timefmt import parse_time
 
 _RELATIVE_RE = re.compile(r"-((?:[0-9]+(?:ms|s|m|h|d|w))+)")
-TARGET_BUCKETS = 300
+# About 120 buckets: a 30-minute view gets 15 s buckets, so services reporting every
+# 10-15 s fill every bucket (at 300, 10 s buckets left every third one empty and the
+# chart broke into dashes), and a chart of 100 series stays light.
+TARGET_BUCKETS = 120
 MAX_BUCKETS = 10_000
 MAX_RANGE_NS = 400 * DAY
 NICE_STEPS = (
