@@ -4,9 +4,12 @@ A line is *common* when it has no backslash, no space, comma or equals sign insi
 quoted string, one space before the fields and at most one before the timestamp: the
 shape of nearly all generated traffic (telegraf, TSBS, client libraries). For those
 lines the body is split into lines, sections, field items, keys and values with
-whole-array kernels; each distinct ``measurement,tags`` text is parsed once in Python
-(a body repeats few series), and each distinct field value text is validated by
-regular expression and cast once. No Python object is created per value.
+whole-array kernels; each distinct ``measurement,tags`` text is looked up in the
+series-key cache shared across bodies (parsed in Python only on a miss), and each
+distinct field value text is validated by regular expression and cast once. No Python
+object is created per value, and per-series Python work is limited to lookups and
+building the tag columns. When every line names the same field keys in the same order
+(generated traffic), field columns are cut out by position instead of by sorting.
 
 Any line that is not common, or that any vectorised check rejects, goes to the
 per-line parsers, which produce the error reasons. If two lines disagree on a
@@ -17,9 +20,11 @@ this path gives up and the caller parses the body line by line.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -110,6 +115,25 @@ class _FieldItems:
     type_code: pa.Array  # index into _TYPE_CODES, or _NO_TYPE
     bad: pa.Array  # item the vectorised checks cannot accept
     typed: dict[FieldType, pa.Array]  # each typed text cast to each type (junk if not)
+    per_line: pa.Array  # number of items of each candidate line
+    # k when every candidate line names the same k distinct keys in the same order (the
+    # shape of generated traffic): item i is then key i % k of line i // k. 0 otherwise.
+    uniform_width: int
+
+
+def _uniform_width(per_line: pa.Array, keys: pa.Array) -> int:
+    """``_FieldItems.uniform_width`` of lines with ``per_line`` items, keyed ``keys``."""
+    if len(per_line) == 0:
+        return 0
+    bounds = pc.min_max(per_line).as_py()
+    width = int(bounds["min"])
+    if width != bounds["max"]:
+        return 0
+    codes = keys.to_numpy(zero_copy_only=False).reshape(len(per_line), width)
+    first = codes[0]
+    if len(np.unique(first)) != width or not bool((codes == first).all()):
+        return 0
+    return width
 
 
 def _type_values(values: pa.Array) -> tuple[pa.Array, pa.Array, dict[FieldType, pa.Array]]:
@@ -170,6 +194,7 @@ def _distinct_values(values: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 def _split_items(field_text: pa.Array) -> _FieldItems:
     items = pc.split_pattern(field_text, ",")
+    per_line = pc.list_value_length(items)
     parent = pc.list_parent_indices(items)
     key_value = pc.split_pattern(pc.list_flatten(items), "=")
     well_formed = pc.equal(pc.list_value_length(key_value), 2)
@@ -198,6 +223,8 @@ def _split_items(field_text: pa.Array) -> _FieldItems:
         type_code=pc.take(type_code, value_index),
         bad=bad,
         typed=typed,
+        per_line=per_line,
+        uniform_width=_uniform_width(per_line, encoded_keys.indices),
     )
 
 
@@ -207,6 +234,8 @@ def _lines_repeating_a_key(items: _FieldItems) -> pa.Array:
     A stable sort by key keeps each key's items in line order, so a repeat within a
     line shows up as two neighbours with the same key and the same line.
     """
+    if items.uniform_width:
+        return pa.array([], pa.int64())  # every line has the same distinct keys
     order = pc.sort_indices(items.key)
     keys = pc.take(items.key, order)
     lines = pc.take(items.line, order)
@@ -266,9 +295,7 @@ class _Vectorised:
 
         encoded_series = pc.dictionary_encode(key_text)
         series_of_line = encoded_series.indices
-        series: list[SeriesKey | None] = [
-            self.parser.series_cache.get(key) for key in encoded_series.dictionary.to_pylist()
-        ]
+        series = self.parser.series_cache.get_many(encoded_series.dictionary.to_pylist())
         series_ok = pa.array([key is not None for key in series], pa.bool_())
 
         time_ok = pc.and_(
@@ -285,10 +312,12 @@ class _Vectorised:
         bad_item_lines = [pc.filter(items.line, items.bad)]
         bad_item_lines.append(_lines_repeating_a_key(items))
         bad_item_lines.append(self._tag_field_clashes(series, items, item_series))
-        line_has_bad_item = pc.is_in(_arange(n_cand), value_set=pa.concat_arrays(bad_item_lines))
-        too_many_fields = pc.greater(
-            pc.list_value_length(pc.split_pattern(field_text, ",")), limits.max_fields
-        )
+        bad_lines = pa.concat_arrays(bad_item_lines)
+        if len(bad_lines):
+            line_has_bad_item = pc.is_in(_arange(n_cand), value_set=bad_lines)
+        else:
+            line_has_bad_item = pa.repeat(pa.scalar(False), n_cand)
+        too_many_fields = pc.greater(items.per_line, limits.max_fields)
         good = pc.invert(
             _any(
                 pc.invert(pc.take(series_ok, series_of_line)),
@@ -314,8 +343,9 @@ class _Vectorised:
         self, series: list[SeriesKey | None], items: _FieldItems, item_series: pa.Array
     ) -> pa.Array:
         """Candidate lines where a field key equals one of the line's tag keys."""
-        tag_names = {tag for key in series if key is not None for tag, _ in key.tags}
-        if tag_names.isdisjoint(items.key_names):
+        # Series of one measurement nearly always share their tag keys: few distinct sets.
+        key_sets = {key.tag_key_set for key in series if key is not None}
+        if all(key_set.isdisjoint(items.key_names) for key_set in key_sets):
             return pa.array([], pa.int64())  # the usual case, without a per-pair loop
         n_keys = len(items.key_names)
         pair = pc.add(pc.multiply(pc.cast(item_series, pa.int64()), n_keys), items.key)
@@ -323,7 +353,7 @@ class _Vectorised:
         for code in pc.unique(pair).to_pylist():
             key = series[code // n_keys]
             name = items.key_names[code % n_keys]
-            if key is not None and any(tag == name for tag, _ in key.tags):
+            if key is not None and name in key.tag_key_set:
                 clashing.append(code)
         if not clashing:
             return pa.array([], pa.int64())
@@ -367,11 +397,14 @@ class _Vectorised:
         )
 
         good_series = pc.unique(pc.filter(series_of_line, good)).to_pylist()
+        tag_sets = set()
         for code in good_series:
             key = series[code]
             assert key is not None  # a line with an unparsable key is never good
-            for tag, _ in key.tags:
-                kinds[key.measurement, tag].add(None)
+            tag_sets.add((key.measurement, key.tag_keys))
+        for measurement_name, tag_keys in tag_sets:
+            for tag in tag_keys:
+                kinds[measurement_name, tag].add(None)
         item_good = pc.take(good, items.line)
         n_keys = len(items.key_names)
         group = pc.add(pc.multiply(pc.take(series_measurement, item_series), n_keys), items.key)
@@ -393,8 +426,10 @@ class _Vectorised:
         line_measurement = pc.take(series_measurement, series_of_line)
         good_lines = pc.indices_nonzero(good)
         good_measurement = pc.take(line_measurement, good_lines)
+        local_lines: dict[int, pa.Array] = {}
         for measurement in pc.unique(good_measurement).to_pylist():
             local = pc.filter(good_lines, pc.equal(good_measurement, measurement))
+            local_lines[measurement] = local
             parts[measurement].vector_rows = [
                 pc.take(cand_index, local),
                 pc.take(series_of_line, local),
@@ -405,7 +440,10 @@ class _Vectorised:
             parts[measurement_ids[parsed.series.measurement]].python_rows.append(
                 (index, parsed, time_ns)
             )
-        self._group_vector_fields(parts, group, item_good, items, cand_index)
+        if items.uniform_width:
+            self._uniform_vector_fields(parts, local_lines, items, cand_index)
+        else:
+            self._group_vector_fields(parts, group, item_good, items, cand_index)
 
         tables: list[tuple[int, MeasurementBatch]] = []
         for measurement, part in enumerate(parts):
@@ -417,6 +455,28 @@ class _Vectorised:
             batch.add(measurement_batch)
         errors.sort(key=lambda error: error.line_number)
         return ParseResult(batch, errors)
+
+    def _uniform_vector_fields(
+        self,
+        parts: list[_MeasurementParts],
+        local_lines: dict[int, pa.Array],
+        items: _FieldItems,
+        cand_index: pa.Array,
+    ) -> None:
+        """``_group_vector_fields`` for uniform items: positions by arithmetic, no sort."""
+        width = items.uniform_width
+        for measurement, local in local_lines.items():
+            lines = pc.take(cand_index, local)
+            first_item = pc.multiply(pc.cast(local, pa.int64()), width)
+            for key_index in range(width):
+                members = pc.add(first_item, key_index)
+                type_code = items.type_code[members[0].as_py()].as_py()
+                distinct = items.typed[_TYPE_CODES[type_code]]
+                key = items.key[key_index].as_py()
+                parts[measurement].vector_fields[items.key_names[key]] = (
+                    lines,
+                    pc.take(distinct, pc.take(items.value, members)),
+                )
 
     def _group_vector_fields(
         self,
@@ -477,15 +537,19 @@ class _Vectorised:
         # Tag values of the vector rows come from each distinct series, not each row.
         used = pc.unique(vector_series)
         local_series = pc.index_in(vector_series, value_set=used)
-        used_tags = [dict(_known(series[code]).tags) for code in used.to_pylist()]
-        python_tags = [dict(row[1].series.tags) for row in python_rows]
-        tag_keys = sorted({key for tags in used_tags + python_tags for key in tags})
+        used_series = [_known(series[code]) for code in used.to_pylist()]
+        python_series = [row[1].series for row in python_rows]
+        key_tuples = {key.tag_keys for key in used_series} | {key.tag_keys for key in python_series}
+        tag_keys = sorted({tag for keys in key_tuples for tag in keys})
         columns: dict[str, pa.Array] = {}
-        for key in tag_keys:
-            vector_part = pc.take(
-                pa.array([t.get(key) for t in used_tags], pa.string()), local_series
-            )
-            python_part = pa.array([t.get(key) for t in python_tags], pa.string())
+        for key, vector_values, python_values in zip(
+            tag_keys,
+            _tag_value_lists(tag_keys, used_series),
+            _tag_value_lists(tag_keys, python_series),
+            strict=True,
+        ):
+            vector_part = pc.take(pa.array(vector_values, pa.string()), local_series)
+            python_part = pa.array(python_values, pa.string())
             columns[key] = pc.take(pa.concat_arrays([vector_part, python_part]), order)
 
         field_types: dict[str, FieldType] = {}
@@ -510,6 +574,10 @@ class _Vectorised:
             if key in part.vector_fields:
                 key_lines.append(part.vector_fields[key][0])
                 key_values.append(part.vector_fields[key][1])
+            if len(key_lines) == 1 and key_lines[0].equals(sorted_lines):
+                # Every row has the field, in row order (the usual case): no lookup.
+                columns[key] = key_values[0]
+                continue
             positions = pc.index_in(sorted_lines, value_set=pa.concat_arrays(key_lines))
             columns[key] = pc.take(pa.concat_arrays(key_values), positions)
 
@@ -517,6 +585,18 @@ class _Vectorised:
         arrays = [time_column] + [columns[column.name] for column in list(schema)[1:]]
         table = pa.Table.from_arrays(arrays, schema=schema)
         return sorted_lines[0].as_py(), MeasurementBatch(name, table)
+
+
+def _tag_value_lists(tag_keys: list[str], keys: list[SeriesKey]) -> Sequence[Sequence[str | None]]:
+    """For each of ``tag_keys`` (sorted), its value in each series (``None``: absent)."""
+    if not keys:
+        return [[] for _ in tag_keys]
+    first = keys[0].tag_keys
+    if list(first) == tag_keys and all(key.tag_keys is first for key in keys):
+        # The usual case, every series with every tag: a transpose, no lookups.
+        return list(zip(*(key.tag_values for key in keys), strict=True))
+    tags = [dict(key.tags) for key in keys]
+    return [[t.get(tag) for t in tags] for tag in tag_keys]
 
 
 def _known(key: SeriesKey | None) -> SeriesKey:

@@ -12,6 +12,7 @@ from crisp.protocols.line_protocol.line_syntax import (
     LineSyntaxError,
     ParsedLine,
     SeriesKeyCache,
+    SharedSeriesKeys,
     parse_escaped_line,
     parse_plain_line,
 )
@@ -32,12 +33,21 @@ def _byte_length(line: str) -> int:
 
 
 class LineParser:
-    """Parses single lines with the per-line parsers, sharing a series-key cache."""
+    """Parses single lines with the per-line parsers, sharing a series-key cache.
 
-    def __init__(self, multiplier: int, limits: LineProtocolLimits) -> None:
+    One per body; ``shared_series`` (default: the process-wide ``SHARED_SERIES_KEYS``)
+    keeps parsed series keys across bodies.
+    """
+
+    def __init__(
+        self,
+        multiplier: int,
+        limits: LineProtocolLimits,
+        shared_series: SharedSeriesKeys | None = None,
+    ) -> None:
         self.multiplier = multiplier
         self.limits = limits
-        self.series_cache = SeriesKeyCache(limits)
+        self.series_cache = SeriesKeyCache(limits, shared_series)
 
     def parse(self, number: int, raw_line: str) -> ParsedLine | LineError | None:
         """The parsed line, its error, or ``None`` for blank and comment lines."""
