@@ -23,13 +23,18 @@ def bind_parameters(node: Node, params: Mapping[str, Any]) -> Node:
             raise QueryError(f"missing parameter: {node.name}")
         return _literal(node.name, params[node.name])  # type: ignore[return-value]
     if isinstance(node, tuple):
-        return tuple(bind_parameters(item, params) for item in node)  # type: ignore[return-value]
+        items = tuple(bind_parameters(item, params) for item in node)
+        same = all(new is old for new, old in zip(items, node, strict=True))
+        return node if same else items  # type: ignore[return-value]
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        changes = {
-            f.name: bind_parameters(getattr(node, f.name), params)
-            for f in dataclasses.fields(node)
-        }
-        return dataclasses.replace(node, **changes)
+        changes = {}
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            bound = bind_parameters(value, params)
+            if bound is not value:
+                changes[f.name] = bound
+        # Untouched subtrees are kept as they are: most statements have no parameter.
+        return dataclasses.replace(node, **changes) if changes else node
     return node
 
 

@@ -64,6 +64,10 @@ def _tag_comparison(
     if isinstance(other, ast.VarRef) and columns.kind(other) == "tag":
         right = f"coalesce({quote_ident(other.name)}, '')"
     elif isinstance(other, ast.StringLiteral):
+        if op == "=" and other.value and columns.kind(ref):
+            # A missing tag ('') never equals a non-empty value, so the bare column
+            # gives the same answer, and lets DuckDB prune with Parquet statistics.
+            return f"({quote_ident(ref.name)} = {params.bind(other.value)})"
         right = params.bind(other.value)
     else:
         return "FALSE"

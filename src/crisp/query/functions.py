@@ -91,9 +91,33 @@ def aggregate_sql(
         return f"{name}({col})", f"{function}({time}, {key}) {not_null}"
     if name == "percentile":
         assert percentile is not None
-        # Nearest rank as InfluxDB 1.x defines it: the floor(n*p/100 + 0.5)-th smallest
-        # value (1-based), nothing when that rank falls outside 1..n.
-        rank = f"CAST(floor(count({col}) * {params.bind(percentile)} / 100.0 + 0.5) AS BIGINT)"
-        ordered = f"list_sort(list({{'v': {col}, 't': {time}}}) {not_null})"
-        return f"list_extract({ordered}, {rank}).v", f"list_extract({ordered}, {rank}).t"
+        return percentile_sql(col, params.bind(percentile))
     raise QueryError(f"undefined function {name}()")
+
+
+def percentile_sql(col: str, percentile: str) -> tuple[str, str]:
+    """(value SQL, time SQL) of ``percentile(col, p)``, InfluxDB 1.x's nearest rank.
+
+    InfluxDB sorts the points by value (earliest first among equal values) and takes the
+    k-th, k = floor(n*p/100 + 0.5) (1-based); nothing when k falls outside 1..n.
+
+    The value is the k-th smallest value, so sorting the bare values suffices (much
+    cheaper than sorting (value, time) structs). The time, only needed when the
+    selector reports its point's time, is the j-th earliest time among the points
+    holding that value, j = k - (number of smaller values), found by filtering the
+    unsorted points; a lambda binds the sorted values and k once.
+    """
+    time = quote_ident("time")
+    not_null = f"FILTER (WHERE {col} IS NOT NULL)"
+    n = f"count({col})"
+    k = f"CAST(floor({n} * {percentile} / 100.0 + 0.5) AS BIGINT)"
+    rank = f"(CASE WHEN {k} BETWEEN 1 AND {n} THEN {k} END)"
+    values = f"list_sort(list({col}) {not_null})"
+    value_sql = f"list_extract({values}, {rank})"
+    points = f"list({{'v': {col}, 't': {time}}}) {not_null}"
+    bound = f"[{{'values': {values}, 'points': {points}, 'k': {rank}}}]"
+    picked = "list_extract(b.values, b.k)"
+    ties = f"list_transform(list_filter(b.points, lambda p: p.v = {picked}), lambda p: p.t)"
+    j = f"b.k - list_position(b.values, {picked}) + 1"
+    time_sql = f"list_transform({bound}, lambda b: list_extract(list_sort({ties}), {j}))[1]"
+    return value_sql, time_sql

@@ -150,6 +150,14 @@ def plan_select(
         # InfluxDB skips rows in which every selected field is null (tags do not count).
         present = [f"{c.sql} IS NOT NULL" for c in out if c.reads_field]
         where.append("(" + " OR ".join(present) + ")")
+    aggregated = aggregated_fields(statement, columns) if aggregate else []
+    if aggregated:
+        # A group (bucket, tag set) exists only where an aggregated field has a value, so
+        # count(v) of a series without v yields no row rather than 0, as in InfluxDB.
+        # Every aggregate skips nulls of the fields it reads (and the columns beside a
+        # selector read only rows where its field has a value), so rows in which all
+        # aggregated fields are null change no result: filter them out before grouping.
+        where.append("(" + " OR ".join(f"{quote_ident(f)} IS NOT NULL" for f in aggregated) + ")")
     group_sql = [f"coalesce({quote_ident(t)}, '')" if t in columns.tags else "''" for t in tags]
 
     has_time = not aggregate or bool(interval_ns)
@@ -175,11 +183,9 @@ def plan_select(
         keys = (["1"] if has_time else []) + tag_positions
         if keys:
             sql += " GROUP BY " + ", ".join(keys)
-        # A group (bucket, tag set) exists only where an aggregated field has a value, so
-        # count(v) of a series without v yields no row rather than 0, as in InfluxDB.
-        present = [f"{quote_ident(f)} IS NOT NULL" for f in aggregated_fields(statement, columns)]
-        having = f"count(*) FILTER (WHERE {' OR '.join(present)})" if present else "count(*)"
-        sql += f" HAVING {having} > 0"
+        else:
+            # Without GROUP BY, SQL answers one row even when no row matched.
+            sql += " HAVING count(*) > 0"
     # Transformations need ascending input; the caller reverses their output instead.
     direction = " DESC" if statement.descending and not calls else ""
     per_series_limit = (

@@ -52,14 +52,20 @@ class Parser:
     def __init__(self, text: str) -> None:
         self.src = text
         self.pos = 0
+        # scan() depends only on (text, pos), and the parser peeks the same position
+        # several times before consuming it: remember each position's token.
+        self._tokens: dict[int, Token] = {}
 
     # ------------------------------------------------------------ token plumbing
 
     def peek(self) -> Token:
-        return scan(self.src, self.pos)
+        tok = self._tokens.get(self.pos)
+        if tok is None:
+            tok = self._tokens[self.pos] = scan(self.src, self.pos)
+        return tok
 
     def next(self) -> Token:
-        tok = scan(self.src, self.pos)
+        tok = self.peek()
         self.pos = tok.end
         return tok
 
