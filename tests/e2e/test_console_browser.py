@@ -288,6 +288,25 @@ def test_console_explore_drill_down_in_a_browser(console: Console) -> None:
             updated = re.compile(r"^\d{4}-\d\d-\d\dT")
             cells: list[str | re.Pattern[str]] = ["Shop latency", "Payments", "1", updated]
             expect(row.locator("td")).to_have_text(cells)
+
+            # The services overview: one row per service, sortable, linking to Explore.
+            page.get_by_role("link", name="Services").click()
+            page.locator("select[name=db]").select_option("shop")
+            services = page.locator("#services-table tbody tr")
+            expect(services).to_have_count(2)
+            expect(services.first.locator("td").first).to_have_text("checkout")
+            assert services.first.locator("svg.sparkline polyline").count() == 1
+            p95_header = page.locator("#services-table th[data-key=p95_ms]")
+            # A numeric column sorts slowest first; a second click reverses it.
+            p95_header.click()
+            expect(services.first.locator("td").first).to_have_text("search")
+            p95_header.click()
+            expect(services.first.locator("td").first).to_have_text("checkout")
+            p95_header.click()
+            services.first.get_by_role("link", name="search").click()
+            expect(page).to_have_url(re.compile(r"/explore/\?q="))
+            drilled = chart(page, 3)["labels"]
+            assert sorted(drilled) == sorted(f"endpoint={e}" for e in SERVICES["search"])
             assert errors == [], errors
         except Exception:
             # What the browser showed when it went wrong, next to the success screenshot.

@@ -118,3 +118,21 @@ class LatencySerializer(serializers.Serializer[Any]):
     percentile = serializers.FloatField()
     value_ms = serializers.FloatField()
     time = serializers.CharField()
+
+
+class ServicesParamsSerializer(serializers.Serializer[Any]):
+    db = name_field()
+    range = serializers.CharField(default="-1h")
+
+    def validate_range(self, value: str) -> Any:
+        return _time_point(value)
+
+
+class ServiceStatsSerializer(serializers.Serializer[Any]):
+    service = serializers.CharField()
+    requests = serializers.IntegerField()
+    rate_per_s = serializers.FloatField()
+    p95_ms = serializers.FloatField(allow_null=True)
+    p99_ms = serializers.FloatField(allow_null=True)
+    error_rate = serializers.FloatField(allow_null=True)
+    sparkline = serializers.ListField(child=serializers.FloatField(allow_null=True))

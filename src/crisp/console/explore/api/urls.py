@@ -9,5 +9,6 @@ urlpatterns = [
     path("meta/tags/", views.TagKeysView.as_view(), name="api-meta-tags"),
     path("meta/tag-values/", views.TagValuesView.as_view(), name="api-meta-tag-values"),
     path("meta/fields/", views.FieldKeysView.as_view(), name="api-meta-fields"),
+    path("services/", views.ServicesView.as_view(), name="api-services"),
     path("metrics/latency/", views.LatencyView.as_view(), name="api-metrics-latency"),
 ]

@@ -13,13 +13,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crisp.console.accounts.access import can_read_database, readable_databases
-from crisp.console.explore import services
+from crisp.console.explore import overview, services
 from crisp.console.explore.api.serializers import (
     ExploreQuerySerializer,
     LatencyParamsSerializer,
     LatencySerializer,
     MetaParamsSerializer,
     QueryAnswerSerializer,
+    ServicesParamsSerializer,
+    ServiceStatsSerializer,
 )
 from crisp.console.explore.querymodel import QueryModelError
 from crisp.query.influxql.durations import format_duration
@@ -145,3 +147,21 @@ class LatencyView(APIView):
                 f"No latency data found for service {data['service']!r} in the given time range."
             )
         return Response(LatencySerializer(latency).data)
+
+
+class ServicesView(APIView):
+    @extend_schema(
+        parameters=[
+            DB,
+            OpenApiParameter("range", str, description="-15m, -1h, -7d or RFC3339; default -1h"),
+        ],
+        responses={200: ServiceStatsSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        """Every service of the latency measurement: rate, error rate, p95/p99, sparkline."""
+        params = ServicesParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        database = access_database(request, data["db"])
+        stats = overview.services_overview(database, data["range"], time.time_ns())
+        return Response(ServiceStatsSerializer(stats, many=True).data)

@@ -1,0 +1,140 @@
+"""The services overview: per service request count and rate, p95/p99 latency, error
+rate and a p95 sparkline, from a few GROUP BY queries over the latency measurement.
+
+Statements are built as typed AST and rendered by :func:`checked_render`, like explore's;
+the measurement, field and tag names come from settings, the range from the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from crisp.console.explore.querymodel import aggregate_call, checked_render
+from crisp.console.explore.services import metrics_backend, options
+from crisp.console.explore.timerange import TimePoint
+from crisp.query.influxql import ast
+from crisp.query.influxql.durations import SECOND
+
+STATUS_TAG = "status"
+ERROR_STATUS = "^5"
+SPARKLINE_STEPS = (
+    10 * SECOND, 30 * SECOND, 60 * SECOND, 120 * SECOND, 300 * SECOND, 600 * SECOND,
+    1800 * SECOND, 3600 * SECOND, 3 * 3600 * SECOND, 6 * 3600 * SECOND,
+    12 * 3600 * SECOND, 24 * 3600 * SECOND, 7 * 24 * 3600 * SECOND,
+)  # fmt: skip
+SPARKLINE_BUCKETS = 30
+
+
+@dataclass
+class ServiceStats:
+    service: str
+    requests: int = 0
+    rate_per_s: float = 0.0
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    error_rate: float | None = None
+    sparkline: list[float | None] = field(default_factory=list)
+
+
+def sparkline_interval(span_ns: int) -> int:
+    """The smallest step giving at most about SPARKLINE_BUCKETS points."""
+    wanted = max(span_ns // SPARKLINE_BUCKETS, 1)
+    for step in SPARKLINE_STEPS:
+        if step >= wanted:
+            return step
+    return SPARKLINE_STEPS[-1]
+
+
+def _select(
+    fields: list[tuple[ast.Expr, str]],
+    condition: ast.Expr,
+    dimensions: list[ast.Expr],
+) -> str:
+    opts = options()
+    statement = ast.SelectStatement(
+        fields=tuple(ast.Field(expr, alias=alias) for expr, alias in fields),
+        sources=(ast.Measurement(name=opts.latency_measurement),),
+        condition=condition,
+        dimensions=tuple(ast.Dimension(d) for d in dimensions),
+    )
+    return checked_render(statement)
+
+
+def _rows(database: str, text: str) -> list[tuple[str, dict[str, Any]]]:
+    """(service, row as column → value) for every row of every series."""
+    service_tag = options().latency_service_tag
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for result in metrics_backend().query(text, database):
+        for series in result.get("series", []):
+            service = str((series.get("tags") or {}).get(service_tag, ""))
+            for row in series["values"]:
+                rows.append((service, dict(zip(series["columns"], row, strict=False))))
+    return rows
+
+
+def services_overview(database: str, since: TimePoint, now_ns: int) -> list[ServiceStats]:
+    """Stats of every service with points since ``since``, sorted by name."""
+    opts = options()
+    start_ns = since.resolve(now_ns)
+    span_ns = max(now_ns - start_ns, SECOND)
+    since_expr: ast.Expr
+    if since.ago_ns is not None:
+        since_expr = ast.BinaryExpr("-", ast.Call("now"), ast.DurationLiteral(since.ago_ns))
+    else:
+        since_expr = ast.IntegerLiteral(start_ns)
+    in_range = ast.BinaryExpr(">=", ast.VarRef("time"), since_expr)
+    by_service = ast.VarRef(opts.latency_service_tag)
+    value = opts.latency_field
+
+    stats: dict[str, ServiceStats] = {}
+    summary = _select(
+        [
+            (aggregate_call("count", value), "requests"),
+            (aggregate_call("p95", value), "p95_ms"),
+            (aggregate_call("p99", value), "p99_ms"),
+        ],
+        in_range,
+        [by_service],
+    )
+    for service, row in _rows(database, summary):
+        requests = int(row.get("requests") or 0)
+        if not requests:
+            continue
+        stats[service] = ServiceStats(
+            service=service,
+            requests=requests,
+            rate_per_s=requests / (span_ns / SECOND),
+            p95_ms=_float(row.get("p95_ms")),
+            p99_ms=_float(row.get("p99_ms")),
+        )
+
+    if STATUS_TAG in metrics_backend().tag_keys(database, opts.latency_measurement):
+        for one in stats.values():
+            one.error_rate = 0.0
+        is_error = ast.BinaryExpr(
+            "=~", ast.VarRef(STATUS_TAG, "tag"), ast.RegexLiteral(ERROR_STATUS)
+        )
+        errors = _select(
+            [(aggregate_call("count", value), "errors")],
+            ast.BinaryExpr("AND", in_range, is_error),
+            [by_service],
+        )
+        for service, row in _rows(database, errors):
+            if service in stats:
+                stats[service].error_rate = int(row.get("errors") or 0) / stats[service].requests
+
+    interval = sparkline_interval(span_ns)
+    spark = _select(
+        [(aggregate_call("p95", value), "p95_ms")],
+        in_range,
+        [ast.Call("time", (ast.DurationLiteral(interval),)), by_service],
+    )
+    for service, row in _rows(database, spark):
+        if service in stats:
+            stats[service].sparkline.append(_float(row.get("p95_ms")))
+    return [stats[name] for name in sorted(stats)]
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
