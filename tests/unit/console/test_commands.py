@@ -1,4 +1,4 @@
-"""``crisp manage``, ``crisp console`` and the console components as real processes."""
+"""``crisp manage``, ``crisp console`` and the console inside ``crisp serve``, as real processes."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import pytest
 
 from tests.conftest import free_port
 from tests.e2e.crisp_process import CrispProcess, crisp
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -62,24 +60,18 @@ def _wait(process: CrispProcess) -> None:
     process.wait_ready(timeout=90)
 
 
-def test_serve_wiring_and_console_command(env: dict[str, str], token: str) -> None:
+def test_serve_wiring_and_console_command(env: dict[str, str], token: str, tmp_path: Path) -> None:
     storage_port, console_port, second_port = free_port(), free_port(), free_port()
     run_env = {
         **env,
         "CRISP_LISTEN": f"127.0.0.1:{storage_port}",
         "CRISP_CONSOLE_LISTEN": f"127.0.0.1:{console_port}",
+        "CRISP_COLLECTOR_LISTEN": f"127.0.0.1:{free_port()}",
+        "CRISP_SPOOL_DIR": str(tmp_path / "spool"),
     }
     auth = {"Authorization": f"Token {token}"}
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "tests.unit.console.serve_with_console"],
-        cwd=ROOT,
-        env={**os.environ, **run_env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    running = CrispProcess(serve)
-    try:
+    # `crisp serve` as shipped: the console's in-process backend on serve's engine.
+    with crisp("serve", env=run_env) as running:
         _wait(running)
         storage = f"http://127.0.0.1:{storage_port}"
         console = f"http://127.0.0.1:{console_port}"
@@ -129,9 +121,7 @@ def test_serve_wiring_and_console_command(env: dict[str, str], token: str) -> No
             )
             assert databases.json() == ["metrics"]
             assert alone.stop() == 0
-    finally:
-        running.stop()
-    assert serve.returncode == 0, "".join(running.output)
+        assert running.stop() == 0, "".join(running.output)
 
 
 def test_console_reports_an_unreachable_backend(env: dict[str, str], token: str) -> None:
