@@ -12,7 +12,7 @@ from typing import Any
 
 from crisp.console.explore.querymodel import aggregate_call, checked_render
 from crisp.console.explore.services import metrics_backend, options
-from crisp.console.explore.timerange import TimePoint
+from crisp.console.explore.timerange import TimePoint, auto_interval
 from crisp.query.influxql import ast
 from crisp.query.influxql.durations import SECOND
 
@@ -35,15 +35,6 @@ class ServiceStats:
     p99_ms: float | None = None
     error_rate: float | None = None
     sparkline: list[float | None] = field(default_factory=list)
-
-
-def sparkline_interval(span_ns: int) -> int:
-    """The smallest step giving at most about SPARKLINE_BUCKETS points."""
-    wanted = max(span_ns // SPARKLINE_BUCKETS, 1)
-    for step in SPARKLINE_STEPS:
-        if step >= wanted:
-            return step
-    return SPARKLINE_STEPS[-1]
 
 
 def _select(
@@ -124,7 +115,7 @@ def services_overview(database: str, since: TimePoint, now_ns: int) -> list[Serv
             if service in stats:
                 stats[service].error_rate = int(row.get("errors") or 0) / stats[service].requests
 
-    interval = sparkline_interval(span_ns)
+    interval = auto_interval(span_ns, SPARKLINE_BUCKETS, SPARKLINE_STEPS)
     spark = _select(
         [(aggregate_call("p95", value), "p95_ms")],
         in_range,

@@ -59,10 +59,12 @@ def parse_interval(text: str) -> int:
     return ns
 
 
-def auto_interval(range_ns: int) -> int:
-    """The smallest nice step giving at most about TARGET_BUCKETS buckets."""
-    wanted = max(range_ns // TARGET_BUCKETS, 1)
-    for step in NICE_STEPS:
+def auto_interval(
+    range_ns: int, buckets: int = TARGET_BUCKETS, steps: tuple[int, ...] = NICE_STEPS
+) -> int:
+    """The smallest of ``steps`` giving at most about ``buckets`` buckets over the range."""
+    wanted = max(range_ns // buckets, 1)
+    for step in steps:
         if step >= wanted:
             return step
-    return NICE_STEPS[-1]
+    return steps[-1]
