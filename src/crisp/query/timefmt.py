@@ -6,13 +6,12 @@ whole seconds, because it cannot hold nanoseconds.
 
 from __future__ import annotations
 
-import copy
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crisp.query.errors import QueryError
-from crisp.query.results import StatementResult
+from crisp.query.results import Series, StatementResult
 
 _NS_PER_S = 1_000_000_000
 EPOCH_UNITS: dict[str, int] = {
@@ -111,13 +110,22 @@ def format_time(ns: int, epoch: str | None, tz: ZoneInfo | None = None) -> int |
 def format_results(
     results: list[StatementResult], epoch: str | None, tz: ZoneInfo | None = None
 ) -> list[StatementResult]:
-    """A copy of ``results`` with every ``time`` column rendered per ``epoch``."""
-    rendered = copy.deepcopy(results)
-    for result in rendered:
-        for series in result.get("series", []):
-            if not series["columns"] or series["columns"][0] != "time":
-                continue
-            for row in series["values"]:
-                if isinstance(row[0], int):
-                    row[0] = format_time(row[0], epoch, tz)
+    """``results`` with every ``time`` column rendered per ``epoch``; the input is left
+    untouched. Only the rows of time columns are new: a deep copy of a large answer
+    cost more than rendering it."""
+    rendered: list[StatementResult] = []
+    for result in results:
+        if "series" in result:
+            result = {**result, "series": [_render_series(s, epoch, tz) for s in result["series"]]}
+        rendered.append(result)
     return rendered
+
+
+def _render_series(series: Series, epoch: str | None, tz: ZoneInfo | None) -> Series:
+    if not series["columns"] or series["columns"][0] != "time":
+        return series
+    values = [
+        [format_time(row[0], epoch, tz), *row[1:]] if isinstance(row[0], int) else row
+        for row in series["values"]
+    ]
+    return {**series, "values": values}
