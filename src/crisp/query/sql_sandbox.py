@@ -10,7 +10,9 @@ names, and the few scalar functions that read the environment.
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -62,9 +64,23 @@ def check_sql(text: str, measurements: set[str]) -> CheckedSQL:
     return CheckedSQL(text, measurement)
 
 
+@functools.cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    """An empty in-memory database that only ever parses (the text is a bound value).
+
+    Shared because opening a DuckDB database costs ~12 ms, parsing on a cursor ~0.4 ms.
+    """
+    return duckdb.connect(":memory:")
+
+
+_parser_lock = threading.Lock()
+
+
 def _parse(text: str) -> dict[str, Any]:
-    with duckdb.connect(":memory:") as connection:
-        row = connection.execute("SELECT json_serialize_sql(?::VARCHAR)", [text]).fetchone()
+    with _parser_lock:
+        cursor = _parser().cursor()
+    with cursor:
+        row = cursor.execute("SELECT json_serialize_sql(?::VARCHAR)", [text]).fetchone()
     tree: dict[str, Any] = json.loads(row[0]) if row else {"error": True}
     if tree.get("error"):
         message = str(tree.get("error_message") or "not a SELECT statement")
