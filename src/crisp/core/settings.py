@@ -65,14 +65,17 @@ def _parse_address(text: str) -> Address:
     return Address(host.strip("[]"), port)
 
 
-def _parse_sink(text: str) -> str:
-    """``embedded`` or an ``http(s)://`` base URL of an InfluxDB-compatible server."""
+def _parse_http_url(text: str) -> str:
+    """An ``http(s)://`` base URL, without a trailing slash."""
     value = text.strip()
-    if value.lower() == "embedded":
-        return "embedded"
     if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1]) == 0:
         raise ValueError(text)
     return value.rstrip("/")
+
+
+def _parse_sink(text: str) -> str:
+    """``embedded`` or an ``http(s)://`` base URL of an InfluxDB-compatible server."""
+    return "embedded" if text.strip().lower() == "embedded" else _parse_http_url(text)
 
 
 def _parse_path(text: str) -> Path:
@@ -110,17 +113,12 @@ def _parse_duration_seconds(text: str) -> float:
 
 def _parse_optional_url(text: str) -> str:
     """Empty, or an ``http(s)://`` base URL."""
-    value = text.strip()
-    if not value:
-        return ""
-    return _parse_sink(value) if value.lower() != "embedded" else _raise(text)
+    return _parse_http_url(text) if text.strip() else ""
 
 
 def _parse_database_url(text: str) -> str:
     value = text.strip()
-    if value and not value.startswith(
-        ("sqlite:///", "postgres://", "postgresql://", "pgsql://")
-    ):
+    if value and not value.startswith(("sqlite:///", "postgres://", "postgresql://", "pgsql://")):
         raise ValueError(text)
     return value
 
@@ -146,10 +144,6 @@ def _parse_name(text: str) -> str:
     if not text.strip():
         raise ValueError(text)
     return text.strip()
-
-
-def _raise(text: str) -> str:
-    raise ValueError(text)
 
 
 def _setting(
