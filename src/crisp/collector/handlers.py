@@ -70,9 +70,7 @@ def error_message(protocol: str, result: ParseResult) -> str:
     if protocol not in ITEM_NAMES:
         return parse_error_message(result)
     first = result.errors[0]
-    where = (
-        "the body" if first.line_number == 0 else f"{ITEM_NAMES[protocol]} {first.line_number}"
-    )
+    where = "the body" if first.line_number == 0 else f"{ITEM_NAMES[protocol]} {first.line_number}"
     echo = f" ({first.line!r})" if first.line else ""
     more = f"; {len(result.errors) - 1} more rejected" if len(result.errors) > 1 else ""
     kept = result.batch.num_points
@@ -81,14 +79,19 @@ def error_message(protocol: str, result: ParseResult) -> str:
 
 
 async def accept(
-    request: Request, ctx: CollectorContext, protocol: str, database: str, rp: str | None,
+    request: Request,
+    ctx: CollectorContext,
+    protocol: str,
+    database: str,
+    rp: str | None,
     parse: Parse,
+    payload_encodings: frozenset[str] = frozenset(),
 ) -> ParseResult:
     """Parse the body and spool its good points; raise 400/413/429/503 as due."""
     require_token(request, ctx.admin_token)
     # Refuse before reading or parsing when the spool is already full: cheapest 429.
     _check_spool(ctx, 0)
-    body = await read_body(request, ctx.max_body_size)
+    body = await read_body(request, ctx.max_body_size, payload_encodings)
     ctx.metrics.bytes_received.labels(protocol).inc(len(body))
     result, payload = await run_in_threadpool(_parse_and_encode, parse, body, database, rp)
     if result.errors:
@@ -100,9 +103,7 @@ async def accept(
             ctx.metrics.spool_full.inc()
             raise HTTPError(429, str(error), {"Retry-After": str(error.retry_after)}) from None
         except SpoolError as error:
-            raise HTTPError(
-                503, str(error), {"Retry-After": str(RETRY_AFTER_SECONDS)}
-            ) from None
+            raise HTTPError(503, str(error), {"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
         ctx.metrics.points_accepted.labels(protocol).inc(result.batch.num_points)
         ctx.metrics.spool_bytes.set(ctx.spool.size_bytes)
     if result.errors:
@@ -128,17 +129,6 @@ def _parse_and_encode(
     if result.batch.num_points == 0:
         return result, None
     return result, encode_record(database, rp, result.batch)
-
-
-def _snappy_as_payload(request: Request) -> Request:
-    """Prometheus sends ``Content-Encoding: snappy``, but snappy is part of the
-    remote-write payload (the parser decodes it), not a transfer encoding to undo."""
-    encoding = request.headers.get("content-encoding", "").strip().lower()
-    if encoding != "snappy":
-        return request
-    scope = dict(request.scope)
-    scope["headers"] = [(k, v) for k, v in request.scope["headers"] if k != b"content-encoding"]
-    return Request(scope, request.receive)
 
 
 def _target_db(request: Request, ctx: CollectorContext) -> tuple[str, str | None]:
@@ -195,8 +185,12 @@ async def write_json(request: Request, ctx: CollectorContext) -> Response:
 async def write_remote(request: Request, ctx: CollectorContext) -> Response:
     _require_media(request, PROTOBUF_TYPES, "Prometheus remote_write")
     database, rp = _target_db(request, ctx)
-    request = _snappy_as_payload(request)
-    await accept(request, ctx, "remote_write", database, rp, parse_remote_write)
+    # Prometheus sends Content-Encoding: snappy, but snappy is part of the remote-write
+    # payload (the parser decodes it), not a transfer encoding to undo.
+    await accept(
+        request, ctx, "remote_write", database, rp, parse_remote_write,
+        payload_encodings=frozenset({"snappy"}),
+    )  # fmt: skip
     return Response(status_code=204)
 
 

@@ -9,8 +9,14 @@ from starlette.requests import Request
 from crisp.influxapi.errors import HTTPError
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The decoded body; 413 past ``max_bytes`` (compressed or not), 400 on bad gzip."""
+async def read_body(
+    request: Request, max_bytes: int, payload_encodings: frozenset[str] = frozenset()
+) -> bytes:
+    """The decoded body; 413 past ``max_bytes`` (compressed or not), 400 on bad gzip.
+
+    ``payload_encodings`` are Content-Encodings that belong to the payload format and
+    are left for its parser (remote_write's ``snappy``), not undone here.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
@@ -25,7 +31,7 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding == "gzip":
         return _gunzip(body, max_bytes)
-    if encoding not in ("", "identity"):
+    if encoding not in ("", "identity") and encoding not in payload_encodings:
         raise HTTPError(415, f"unsupported Content-Encoding: {encoding}; use gzip or none")
     return body
 
