@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import struct
 import threading
 import time
 import zlib
@@ -30,12 +29,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from crisp.core.durable import fsync_dir
+from crisp.core.framing import FRAME, frame, frame_end
 
 log = logging.getLogger(__name__)
 
 SEGMENT_MAGIC = b"CRSPL001"
 SEGMENT_SUFFIX = ".spool"
-FRAME = struct.Struct("<II")  # payload length, CRC32 of payload
 CURSOR_FILE = "cursor"
 DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
 RETRY_AFTER_SECONDS = 5
@@ -66,11 +65,6 @@ class Position:
 
 def segment_name(segment_id: int) -> str:
     return f"{segment_id:020d}{SEGMENT_SUFFIX}"
-
-
-def frame(payload: bytes) -> bytes:
-    return FRAME.pack(len(payload), zlib.crc32(payload)) + payload
-
 
 
 class Spool:
@@ -302,7 +296,9 @@ class Spool:
         log.error(
             "spool segment %s is damaged at byte %d: moved to %s.corrupt; the records "
             "after that byte are not delivered (inspect or discard it by hand)",
-            path, offset, path.name,
+            path,
+            offset,
+            path.name,
         )
         path.rename(path.with_name(path.name + ".corrupt"))
         with self._lock:
@@ -354,17 +350,18 @@ class Spool:
             self._remove_segment(segment_id)
             return
         offset = len(SEGMENT_MAGIC)
-        while offset + FRAME.size <= len(data):
-            length, crc = FRAME.unpack_from(data, offset)
-            end = offset + FRAME.size + length
-            if end > len(data) or zlib.crc32(data[offset + FRAME.size : end]) != crc:
+        while offset < len(data):
+            end, problem = frame_end(data, offset)
+            if problem is not None:
                 break
             offset = end
         if offset < len(data):
             log.warning(
                 "spool segment %s: dropping torn tail of %d bytes at offset %d "
                 "(crash during an append that was never acknowledged)",
-                path, len(data) - offset, offset,
+                path,
+                len(data) - offset,
+                offset,
             )
             with open(path, "r+b") as handle:
                 handle.truncate(offset)
@@ -401,4 +398,3 @@ def _read_frame(handle: BinaryIO, available: int) -> bytes | None:
     if len(payload) < length or zlib.crc32(payload) != crc:
         return None
     return payload
-

@@ -16,7 +16,6 @@ import os
 import struct
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +25,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crisp.core.durable import fsync_dir
+from crisp.core.framing import FRAME, frame, frame_end
 from crisp.storage.api import StorageError
 
 log = logging.getLogger(__name__)
 
 SEGMENT_MAGIC = b"CRWAL001"
-FRAME = struct.Struct("<II")  # payload length, CRC32 of payload
 RECORD_WRITE = 1
 _HEADER = struct.Struct("<BQ")  # record type, first sequence number
 _U16 = struct.Struct("<H")
@@ -81,7 +80,8 @@ def _plain_table(table: pa.Table) -> pa.Table:
     if not any(pa.types.is_dictionary(f.type) for f in table.schema):
         return table
     columns = [
-        table.column(i).cast(f.type.value_type) if pa.types.is_dictionary(f.type)
+        table.column(i).cast(f.type.value_type)
+        if pa.types.is_dictionary(f.type)
         else table.column(i)
         for i, f in enumerate(table.schema)
     ]
@@ -135,10 +135,6 @@ def _read_str16(buf: bytes, pos: int) -> tuple[str, int]:
     return buf[pos : pos + size].decode("utf-8"), pos + size
 
 
-def frame(payload: bytes) -> bytes:
-    return FRAME.pack(len(payload), zlib.crc32(payload)) + payload
-
-
 def segment_name(segment_id: int) -> str:
     return f"{segment_id:020d}.wal"
 
@@ -169,19 +165,9 @@ def read_segment(path: Path, *, is_last: bool) -> Iterator[bytes]:
         raise WalCorruption(f"WAL segment {path} has no valid header")
     pos = len(SEGMENT_MAGIC)
     while pos < len(data):
-        problem = None
-        if len(data) - pos < FRAME.size:
-            problem = "partial record header"
-            torn = True
-        else:
-            length, crc = FRAME.unpack_from(data, pos)
-            end = pos + FRAME.size + length
-            if end > len(data):
-                problem, torn = f"record of {length} bytes runs past end of file", True
-            elif zlib.crc32(data[pos + FRAME.size : end]) != crc:
-                problem, torn = "CRC mismatch", end == len(data)
+        end, problem = frame_end(data, pos)
         if problem is not None:
-            if torn and is_last:
+            if end >= len(data) and is_last:
                 _truncate(path, pos, len(data))
                 return
             raise WalCorruption(
@@ -196,7 +182,9 @@ def read_segment(path: Path, *, is_last: bool) -> Iterator[bytes]:
 def _truncate(path: Path, pos: int, size: int) -> None:
     log.warning(
         "WAL segment %s: dropping torn tail of %d bytes at offset %d (crash during append)",
-        path, size - pos, pos,
+        path,
+        size - pos,
+        pos,
     )
     with open(path, "r+b") as f:
         f.truncate(pos)
