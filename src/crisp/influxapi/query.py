@@ -17,11 +17,9 @@ from starlette.responses import Response
 from crisp.influxapi.auth import require_token
 from crisp.influxapi.context import APIContext
 from crisp.influxapi.errors import HTTPError
-from crisp.query.executor import execute
+from crisp.query.executor import PARSE_ERROR_PREFIX, execute
 from crisp.query.results import StatementResult
 from crisp.query.timefmt import EPOCH_UNITS, format_results
-
-PARSE_ERROR_PREFIX = "error parsing query:"
 
 
 async def query_params(request: Request) -> dict[str, str]:

@@ -22,6 +22,9 @@ from crisp.storage.api import Storage, StorageError
 
 logger = logging.getLogger(__name__)
 
+# InfluxDB's wording; the HTTP API recognises a query that did not parse by it.
+PARSE_ERROR_PREFIX = "error parsing query:"
+
 
 def execute(
     query_text: str,
@@ -38,7 +41,7 @@ def execute(
         query = parse_query(query_text)
     except ParseError as error:
         # InfluxDB answers a parse error with a single error for the whole query.
-        return [{"statement_id": 0, "error": f"error parsing query: {error}"}]
+        return [{"statement_id": 0, "error": f"{PARSE_ERROR_PREFIX} {error}"}]
     results: list[StatementResult] = []
     for statement_id, statement in enumerate(query.statements):
         result: StatementResult = {"statement_id": statement_id}
