@@ -19,6 +19,7 @@ SETTINGS = (
     "writer_batch_size",
     "writer_flush_interval",
     "wal_fsync",
+    "write_ack",
     "max_body_size",
     "database_url",
     "secret_key",

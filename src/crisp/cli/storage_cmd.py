@@ -13,6 +13,7 @@ SETTINGS = (
     "data_dir",
     "listen",
     "wal_fsync",
+    "write_ack",
     "max_body_size",
     "admin_token",
     "log_format",

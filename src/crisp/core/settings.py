@@ -164,6 +164,7 @@ def _setting(
 LogFormat = Literal["text", "json"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 FsyncPolicy = Literal["always", "interval"]
+WriteAck = Literal["parsed", "logged"]
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,14 @@ class Settings:
         "one of always, interval",
         "always: acknowledge a write only after its WAL record is fsynced (no loss on power "
         "failure); interval: fsync on a timer (faster, loses the last interval on power loss).",
+    )
+    write_ack: WriteAck = _setting(
+        "parsed",
+        _choice("parsed", "logged"),
+        "one of parsed, logged",
+        "When /write answers. parsed: after parsing and the WAL fsync, so a bad line gets "
+        "a 400 naming it (InfluxDB 1.x). logged: after the raw body's WAL fsync, parsing "
+        "just after (a few ms sooner); lines refused then are kept in <data dir>/rejected/.",
     )
     max_body_size: int = _setting(
         25_000_000,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from crisp.core.settings import WriteAck
 from crisp.query.guards import QueryGuards
 from crisp.storage.api import Storage
 
@@ -52,6 +53,7 @@ class APIContext:
     registry: CollectorRegistry
     admin_token: str = ""
     max_body_size: int = 25_000_000
+    write_ack: WriteAck = "parsed"
     clock_ns: Callable[[], int] = wall_clock_ns
     query_guards: QueryGuards = field(default_factory=QueryGuards)
     metrics: APIMetrics = field(init=False)

@@ -5,6 +5,10 @@ waits for the WAL fsync, neither may stall the event loop. Like InfluxDB 1.x, th
 good lines of a partly bad body are written and the answer is 400 naming the first
 bad line, so a client can fix and resend only what failed (same series and time
 overwrite, resending is harmless).
+
+With ``CRISP_WRITE_ACK=logged`` the raw body is logged (WAL, fsync) and acknowledged
+before it is parsed; only what is cheap to check first (UTF-8, precision) still gets
+its 400 here, lines refused later are kept by storage (see ``crisp.storage.rejected``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from crisp.influxapi.body import read_body
 from crisp.influxapi.context import APIContext
 from crisp.influxapi.errors import HTTPError
 from crisp.protocols.line_protocol import parse_line_protocol
+from crisp.protocols.line_protocol.precision import precision_multiplier
 from crisp.storage.api import (
     DatabaseNotFound,
     FieldTypeConflict,
@@ -56,6 +61,9 @@ async def handle_write(
     database, rp, precision = target
     body = await read_body(request, ctx.max_body_size)
     now_ns = ctx.clock_ns()
+    if ctx.write_ack == "logged" and _loggable(body, precision):
+        await run_in_threadpool(_log_lines, ctx, database, rp, precision, body, now_ns)
+        return Response(status_code=204)
     result = await run_in_threadpool(_parse_and_write, ctx, database, rp, precision, body, now_ns)
     if result.errors:
         ctx.metrics.lines_rejected.inc(len(result.errors))
@@ -71,6 +79,28 @@ def parse_error_message(result: ParseResult) -> str:
     if result.batch.num_points:
         return f"partial write: {message}; {result.batch.num_points} good points written dropped=0"
     return message
+
+
+def _loggable(body: bytes, precision: str) -> bool:
+    """What the logged path checks before acknowledging; anything else is parsed first
+    so that its 400 names the problem."""
+    try:
+        precision_multiplier(precision)
+        body.decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _log_lines(
+    ctx: APIContext, database: str, rp: str | None, precision: str, body: bytes, now_ns: int
+) -> None:
+    if not body.strip():
+        return
+    try:
+        ctx.storage.write_lines(database, rp, body, precision, now_ns)
+    except (DatabaseNotFound, RetentionPolicyNotFound) as error:
+        raise HTTPError(404, str(error)) from None
 
 
 def _parse_and_write(

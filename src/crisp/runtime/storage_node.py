@@ -8,10 +8,12 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 
+from crisp.core.batch import ParseResult
 from crisp.core.settings import Settings
 from crisp.influxapi.app import create_app
 from crisp.influxapi.context import APIContext
 from crisp.influxapi.server import HTTPComponent
+from crisp.protocols.line_protocol import parse_line_protocol
 from crisp.runtime.lifecycle import Component
 from crisp.storage.engine import Engine, EngineOptions
 
@@ -43,10 +45,16 @@ class EngineComponent:
         return {"data directory": str(self._data_dir.resolve())}
 
 
+def parse_logged_lines(body: bytes, precision: str, default_time_ns: int) -> ParseResult:
+    """The engine's parser for bodies it logged before parsing (``write_lines``)."""
+    return parse_line_protocol(body, precision=precision, default_time_ns=default_time_ns)
+
+
 def engine_component(settings: Settings, registry: CollectorRegistry) -> EngineComponent:
-    return EngineComponent(
-        settings.data_dir, EngineOptions(wal_fsync=settings.wal_fsync, registry=registry)
+    options = EngineOptions(
+        wal_fsync=settings.wal_fsync, registry=registry, parse_lines=parse_logged_lines
     )
+    return EngineComponent(settings.data_dir, options)
 
 
 def storage_api(
@@ -61,6 +69,7 @@ def storage_api(
                 registry=registry,
                 admin_token=settings.admin_token,
                 max_body_size=settings.max_body_size,
+                write_ack=settings.write_ack,
             )
         )
 

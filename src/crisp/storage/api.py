@@ -101,6 +101,12 @@ class Storage(Protocol):
 
     # writes: durable (WAL fsynced) when this returns
     def write(self, database: str, rp: str | None, batch: PointBatch) -> WriteResult: ...
+    def write_lines(
+        self, database: str, rp: str | None, body: bytes, precision: str, default_time_ns: int
+    ) -> int:
+        """Line protocol, durable when this returns, parsed just after; every read that
+        starts later sees it. Lines refused by that parse are kept aside, not lost."""
+        ...
 
     # catalog (fast: served from the in-memory catalog, not by scanning data)
     def measurements(self, database: str) -> list[str]: ...

@@ -60,6 +60,7 @@ from crisp.storage.manifest import (
 )
 from crisp.storage.metrics import StorageMetrics
 from crisp.storage.options import EngineOptions
+from crisp.storage.rejected import RejectedLines
 from crisp.storage.retention import default_shard_group_duration, is_expired
 from crisp.storage.snapshot import (
     EngineSnapshot,
@@ -67,7 +68,14 @@ from crisp.storage.snapshot import (
     create_points_view,
     needs_dedupe,
 )
-from crisp.storage.wal import Wal, decode_write, encode_write
+from crisp.storage.wal import (
+    Wal,
+    WalLines,
+    decode_record,
+    encode_lines,
+    encode_write,
+    lines_in,
+)
 
 __all__ = ["Engine", "EngineOptions"]
 
@@ -100,6 +108,12 @@ class Engine:
         self._manifest: Manifest = load_manifest(self._dir)
         self._catalog = Catalog()
         self._buffer = Buffer()
+        # write_lines records logged but not parsed yet, in log order (keyed by seq).
+        # Changed only under Wal.io_lock, so a flush's rotation sees a settled set.
+        self._unapplied: dict[int, WalLines] = {}
+        self._unapplied_bytes = 0
+        self._unapplied_cv = threading.Condition()
+        self._rejected = RejectedLines(self._dir, self._opts.clock)
         self._files = FileStore(self._dir, duckdb_threads=self._opts.duckdb_threads)
         self._reads = ReadDatabase(
             self._dir,
@@ -130,13 +144,27 @@ class Engine:
             self._start_thread("crisp-storage-maintenance", self._maintenance_loop)
             if self._opts.wal_fsync == "interval":
                 self._start_thread("crisp-storage-wal-fsync", self._fsync_loop)
+            if self._opts.parse_lines is not None:
+                self._start_thread("crisp-storage-lines", self._lines_loop)
 
     # -- open / recovery ---------------------------------------------------------------
 
     def _replay_wal(self) -> None:
         replayed = 0
         for payload in self._wal.replay(self._manifest.wal_first_segment):
-            record = decode_write(payload)
+            record = decode_record(payload)
+            if isinstance(record, WalLines):
+                self._manifest.next_seq = max(
+                    self._manifest.next_seq, record.seq + record.seq_span
+                )
+                if self._opts.parse_lines is None:
+                    raise StorageError(
+                        "the WAL holds line-protocol records but this engine was opened "
+                        "without a line-protocol parser (EngineOptions.parse_lines)"
+                    )
+                self._apply_lines_now(record, replay=True)
+                replayed += 1
+                continue
             rps = self._manifest.databases.get(record.database)
             rows = sum(t.num_rows for t in record.tables.values())
             self._manifest.next_seq = max(self._manifest.next_seq, record.seq + rows)
@@ -287,34 +315,50 @@ class Engine:
                 policy = self._resolve_rp(database, rp)
                 if not tables:
                     return WriteResult(0, 0)
-                try:
-                    delta = self._catalog.plan(
-                        database,
-                        tables,
-                        max_series_per_measurement=self._opts.max_series_per_measurement,
-                        max_series_per_database=self._opts.max_series_per_database,
-                        summaries=summaries,
-                    )
-                except StorageError as exc:
-                    self.metrics.writes_refused.labels(type(exc).__name__).inc()
-                    raise
-                changed = self._catalog.apply(delta)
+                self._admit_to_catalog(database, tables, summaries)
                 rows = sum(t.num_rows for _, t in tables)
                 seq = self._manifest.next_seq
                 self._manifest.next_seq += rows
-                for measurement in changed:
-                    self.metrics.series.labels(database, measurement).set(
-                        self._catalog.series_count(database, measurement)
-                    )
             parts = self._partition(database, policy, seq, tables, summaries)
             payload = encode_write(seq, database, policy.name, dict(tables))
             self._wal.append(payload, lambda: self._buffer.add(parts))
         self.metrics.wal_records.inc()
-        self.metrics.points_written.inc(batch.num_points)
+        values = self._count_written(batch.num_points, tables)
+        self._after_buffer_add()
+        return WriteResult(batch.num_points, values)
+
+    def _admit_to_catalog(
+        self,
+        database: str,
+        tables: list[tuple[str, pa.Table]],
+        summaries: dict[str, SeriesSummary],
+    ) -> None:
+        """Check types and series limits, then record new series; under _state_lock."""
+        try:
+            delta = self._catalog.plan(
+                database,
+                tables,
+                max_series_per_measurement=self._opts.max_series_per_measurement,
+                max_series_per_database=self._opts.max_series_per_database,
+                summaries=summaries,
+            )
+        except StorageError as exc:
+            self.metrics.writes_refused.labels(type(exc).__name__).inc()
+            raise
+        for measurement in self._catalog.apply(delta):
+            self.metrics.series.labels(database, measurement).set(
+                self._catalog.series_count(database, measurement)
+            )
+
+    def _count_written(self, points: int, tables: list[tuple[str, pa.Table]]) -> int:
+        self.metrics.points_written.inc(points)
         # Counted here, not with PointBatch.num_values: that property calls
         # ChunkedArray.num_rows, which pyarrow does not have (bug reported to core).
         values = sum(_count_values(t) for _, t in tables)
         self.metrics.values_written.inc(values)
+        return values
+
+    def _after_buffer_add(self) -> None:
         self.metrics.buffer_rows.set(self._buffer.active_rows)
         if self._buffer.active_rows >= self._opts.buffer_max_rows:
             self._wake.set()
@@ -322,7 +366,151 @@ class Engine:
                 # Writers outrun the background flush: make this writer wait for one
                 # rather than let the buffer grow without bound.
                 self.flush()
-        return WriteResult(batch.num_points, values)
+
+    # -- line protocol logged before parsing -----------------------------------------------
+
+    def write_lines(
+        self, database: str, rp: str | None, body: bytes, precision: str, default_time_ns: int
+    ) -> int:
+        """Log a line-protocol body and return once it is durable; parse it just after.
+
+        The acknowledgement costs a compression and the group-commit fsync, not a parse.
+        The rows become visible to every read that starts after this returns (reads
+        parse what is still pending first). Lines the parser or the catalog refuse
+        later are kept under ``rejected/`` (see ``crisp.storage.rejected``), counted
+        and logged. Returns the number of sequence numbers reserved (lines in body).
+        """
+        if self._opts.parse_lines is None:
+            raise StorageError("this engine was opened without a line-protocol parser")
+        with self._rw.shared():
+            if self._closed:
+                raise StorageError("storage engine is closed")
+            with self._state_lock:
+                policy = self._resolve_rp(database, rp)
+                span = lines_in(body)
+                seq = self._manifest.next_seq
+                self._manifest.next_seq += span
+            record = WalLines(seq, database, policy.name, precision, default_time_ns, body)
+            self._wal.append(encode_lines(record), lambda: self._hold_unapplied(record))
+        self.metrics.wal_records.inc()
+        with self._unapplied_cv:
+            self._unapplied_cv.notify()
+        while self._unapplied_bytes > self._opts.unapplied_lines_max_bytes:
+            if not self._apply_oldest_unapplied():
+                break
+        return span
+
+    def _hold_unapplied(self, record: WalLines) -> None:
+        """Runs under Wal.io_lock right after the fsync that made ``record`` durable."""
+        self._unapplied[record.seq] = record
+        self._unapplied_bytes += len(record.body)
+        self.metrics.unapplied_bytes.set(self._unapplied_bytes)
+
+    def _apply_oldest_unapplied(self) -> bool:
+        with self._wal.io_lock:
+            record = next(iter(self._unapplied.values()), None)
+        if record is None:
+            return False
+        self._apply_lines(record)
+        return True
+
+    def settle(self) -> None:
+        """Parse and apply every body ``write_lines`` acknowledged before this call."""
+        if not self._unapplied:
+            return
+        with self._wal.io_lock:
+            pending = list(self._unapplied.values())
+        for record in pending:
+            self._apply_lines(record)
+
+    def _apply_lines(self, record: WalLines) -> None:
+        """Parse outside every lock, then apply once: whoever pops the record wins."""
+        parsed = self._parse_record(record)
+        with self._wal.io_lock:
+            if record.seq not in self._unapplied:
+                return  # a flush, a read or the lines thread applied it meanwhile
+            self._apply_parsed(record, *parsed)
+            # Popped only once its rows are in the buffer: settle()'s lock-free check
+            # relies on "not pending" meaning "visible".
+            del self._unapplied[record.seq]
+            self._unapplied_bytes -= len(record.body)
+        self.metrics.unapplied_bytes.set(self._unapplied_bytes)
+        self._after_buffer_add()
+
+    def _apply_lines_now(self, record: WalLines, *, replay: bool = False) -> None:
+        """Replay, and flush under io_lock: parse and apply in one go."""
+        self._apply_parsed(record, *self._parse_record(record), count=not replay)
+
+    def _parse_record(
+        self, record: WalLines
+    ) -> tuple[int, list[tuple[str, pa.Table]], list[tuple[int, str]]]:
+        assert self._opts.parse_lines is not None
+        try:
+            result = self._opts.parse_lines(
+                record.body, record.precision, record.default_time_ns
+            )
+        except ValueError as exc:  # e.g. an unknown precision: every line is refused
+            return 0, [], [(n, str(exc)) for n in range(1, record.seq_span + 1)]
+        rejected = [(e.line_number, e.reason) for e in result.errors]
+        tables = [(m.measurement, m.table) for m in result.batch if m.num_points]
+        try:
+            for name, table in tables:
+                _check_table(name, table)
+        except StorageError as exc:
+            return 0, [], self._whole_record(record, str(exc))
+        return result.batch.num_points, tables, rejected
+
+    def _whole_record(self, record: WalLines, reason: str) -> list[tuple[int, str]]:
+        return [
+            (number, reason)
+            for number, line in enumerate(record.body.split(b"\n"), start=1)
+            if line.strip() and not line.lstrip().startswith(b"#")
+        ]
+
+    def _apply_parsed(
+        self,
+        record: WalLines,
+        points: int,
+        tables: list[tuple[str, pa.Table]],
+        rejected: list[tuple[int, str]],
+        *,
+        count: bool = True,
+    ) -> None:
+        """Catalog check and buffer add of a parsed record (caller holds io_lock or is
+        the replay). A refused write is refused whole, like ``write``."""
+        if tables:
+            summaries = {name: summarize(table) for name, table in tables}
+            try:
+                with self._state_lock:
+                    rps = self._manifest.databases.get(record.database)
+                    policy = rps.get(record.rp) if rps is not None else None
+                    if policy is None:
+                        return  # dropped since (a drop flushes first: only on replay)
+                    self._admit_to_catalog(record.database, tables, summaries)
+            except StorageError as exc:
+                rejected = self._whole_record(record, str(exc))
+            else:
+                self._buffer.add(
+                    self._partition(record.database, policy, record.seq, tables, summaries)
+                )
+                if count:
+                    self._count_written(points, tables)
+        if rejected:
+            kept = self._rejected.add(record, sorted(rejected))
+            self.metrics.lines_rejected_after_ack.inc(kept)
+
+    def _lines_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._unapplied_cv:
+                if not self._unapplied:
+                    self._unapplied_cv.wait(self._opts.maintenance_interval_s)
+            try:
+                while self._apply_oldest_unapplied():
+                    if self._stop.is_set():
+                        return
+            except Exception:
+                log.exception("applying logged line protocol failed; retrying")
+                self._stop.wait(self._opts.maintenance_interval_s)
 
     def _partition(
         self,
@@ -353,29 +541,34 @@ class Engine:
     # -- catalog -----------------------------------------------------------------------
 
     def measurements(self, database: str) -> list[str]:
+        self.settle()
         with self._state_lock:
             self._rps(database)
             return self._catalog.measurements(database)
 
     def tag_keys(self, database: str, measurement: str) -> list[str]:
+        self.settle()
         with self._state_lock:
             self._rps(database)
             index = self._catalog.index(database, measurement)
             return sorted(index.tag_values) if index else []
 
     def tag_values(self, database: str, measurement: str, key: str) -> list[str]:
+        self.settle()
         with self._state_lock:
             self._rps(database)
             index = self._catalog.index(database, measurement)
             return list(index.sorted_values(key)) if index else []
 
     def field_types(self, database: str, measurement: str) -> dict[str, FieldType]:
+        self.settle()
         with self._state_lock:
             self._rps(database)
             index = self._catalog.index(database, measurement)
             return dict(index.fields) if index else {}
 
     def series(self, database: str, measurement: str) -> Iterator[dict[str, str]]:
+        self.settle()
         with self._state_lock:
             self._rps(database)
             index = self._catalog.index(database, measurement)
@@ -394,6 +587,7 @@ class Engine:
         self, database: str, rp: str | None, measurement: str, time_range: TimeRange
     ) -> Iterator[Snapshot]:
         lo, hi = time_range.start_ns, time_range.end_ns
+        self.settle()
         with self._state_lock:
             if self._closed:
                 raise StorageError("storage engine is closed")
@@ -450,9 +644,16 @@ class Engine:
 
     def _flush_locked(self) -> None:
         with self._wal.io_lock:
-            if self._buffer.active_rows == 0 and self._buffer.is_empty():
+            if self._buffer.active_rows == 0 and self._buffer.is_empty() and not self._unapplied:
                 return
             first_live_segment = self._wal.rotate_locked()
+            # Every pending record is in a segment this flush releases: its rows must be
+            # in the buffer being swapped out.
+            for record in self._unapplied.values():
+                self._apply_lines_now(record)
+            self._unapplied.clear()
+            self._unapplied_bytes = 0
+            self.metrics.unapplied_bytes.set(0)
             parts = self._buffer.swap()
         started = time.perf_counter()
         entries = []
@@ -703,6 +904,8 @@ class Engine:
             self._closed = True
         self._stop.set()
         self._wake.set()
+        with self._unapplied_cv:
+            self._unapplied_cv.notify_all()
         for thread in self._threads:
             thread.join()
         try:

@@ -25,6 +25,17 @@ class StorageMetrics:
             "crisp_storage_writes_refused", "Writes refused (type conflict, limit)",
             ["reason"], registry=r,
         )
+        self.lines_rejected_after_ack = Counter(
+            "crisp_storage_lines_rejected_after_ack",
+            "Lines logged by write_lines that parsing or the catalog then refused "
+            "(kept in the data directory's rejected/ folder)",
+            registry=r,
+        )
+        self.unapplied_bytes = Gauge(
+            "crisp_storage_unapplied_bytes",
+            "Line-protocol bytes logged and acknowledged but not parsed yet",
+            registry=r,
+        )
         self.wal_bytes = Gauge(
             "crisp_storage_wal_bytes", "Bytes in live WAL segments", registry=r
         )

@@ -9,7 +9,12 @@ from typing import Literal
 
 from prometheus_client import CollectorRegistry
 
+from crisp.core.batch import ParseResult
+
 FsyncPolicy = Literal["always", "interval"]
+# (body, precision, default time in ns) → points and rejected lines. Injected so the
+# engine can log line protocol before parsing it without depending on a parser.
+LinesParser = Callable[[bytes, str, int], ParseResult]
 
 
 def wall_clock_ns() -> int:
@@ -44,4 +49,9 @@ class EngineOptions:
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "1GB"
     clock: Callable[[], int] = wall_clock_ns
+    # Enables Engine.write_lines (and replay of its WAL records).
+    parse_lines: LinesParser | None = None
+    # Logged-but-unparsed bodies held in memory past this make writers parse some
+    # themselves, so a parser that falls behind slows acknowledgements, not memory.
+    unapplied_lines_max_bytes: int = 8 * 1024 * 1024
     registry: CollectorRegistry | None = field(default=None, compare=False)

@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 
 SEGMENT_MAGIC = b"CRWAL001"
 RECORD_WRITE = 1
+RECORD_LINES = 2
 _HEADER = struct.Struct("<BQ")  # record type, first sequence number
+_LINES_HEADER = struct.Struct("<qQ")  # default time of the body's points, body length
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -90,6 +92,66 @@ def _plain_table(table: pa.Table) -> pa.Table:
         metadata=table.schema.metadata,
     )
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+@dataclass(frozen=True)
+class WalLines:
+    """A line-protocol body logged before it is parsed (``Engine.write_lines``).
+
+    ``seq`` is the first of as many sequence numbers as the body has lines (an upper
+    bound on its points), so a later parse numbers its rows without asking anyone.
+    """
+
+    seq: int
+    database: str
+    rp: str
+    precision: str
+    default_time_ns: int
+    body: bytes
+
+    @property
+    def seq_span(self) -> int:
+        return lines_in(self.body)
+
+
+def lines_in(body: bytes) -> int:
+    return body.count(b"\n") + 1
+
+
+# Raw bodies: zstd level 1, measured on TSBS cpu-only 500-line bodies at ~0.3 ms and
+# 4 bytes per field value (the parsed Arrow form is 1.6 but costs ~2 ms to encode).
+_LINES_CODEC = pa.Codec("zstd", compression_level=1)
+
+
+def encode_lines(record: WalLines) -> bytes:
+    return b"".join(
+        [
+            _HEADER.pack(RECORD_LINES, record.seq),
+            _str16(record.database),
+            _str16(record.rp),
+            _str16(record.precision),
+            _LINES_HEADER.pack(record.default_time_ns, len(record.body)),
+            _LINES_CODEC.compress(record.body, asbytes=True),
+        ]
+    )
+
+
+def _decode_lines(payload: bytes, seq: int) -> WalLines:
+    pos = _HEADER.size
+    database, pos = _read_str16(payload, pos)
+    rp, pos = _read_str16(payload, pos)
+    precision, pos = _read_str16(payload, pos)
+    default_time_ns, size = _LINES_HEADER.unpack_from(payload, pos)
+    pos += _LINES_HEADER.size
+    body = _LINES_CODEC.decompress(payload[pos:], decompressed_size=size, asbytes=True)
+    return WalLines(seq, database, rp, precision, default_time_ns, body)
+
+
+def decode_record(payload: bytes) -> WalWrite | WalLines:
+    kind, seq = _HEADER.unpack_from(payload, 0)
+    if kind == RECORD_LINES:
+        return _decode_lines(payload, seq)
+    return decode_write(payload)
 
 
 def encode_write(seq: int, database: str, rp: str, tables: dict[str, pa.Table]) -> bytes:
