@@ -73,3 +73,23 @@ def ask(client: httpx.Client | TestClient, q: str) -> Any:
 @pytest.mark.parametrize("q", QUERIES)
 def test_same_answer_as_influxdb(q: str, influxdb: httpx.Client, crisp: TestClient) -> None:
     assert ask(crisp, q) == ask(influxdb, q)
+
+
+def test_field_type_conflict_drops_only_the_conflicting_points_like_influxdb(
+    influxdb: httpx.Client, crisp: TestClient
+) -> None:
+    answers = []
+    for client in (influxdb, crisp):
+        assert client.post("/query", params={"q": "CREATE DATABASE conflicts"}).status_code == 200
+        first = client.post("/write", params={"db": "conflicts"}, content=b"m,h=a v=1 1\n")
+        assert first.status_code == 204, first.text
+        mixed = b"m,h=a v=2i 2\nm,h=b x=3 3\nm,h=c w=4 4\n"
+        refused = client.post("/write", params={"db": "conflicts"}, content=mixed)
+        q = "SELECT * FROM m WHERE time >= 0"
+        stored = client.get("/query", params={"db": "conflicts", "q": q, "epoch": "ns"})
+        answers.append((refused.status_code, normalize(stored.json())))
+        error = refused.json()["error"]
+        assert error.startswith("partial write: field type conflict"), error
+        assert 'input field "v" on measurement "m" is type integer' in error
+        assert error.endswith("dropped=1"), error
+    assert answers[0] == answers[1]

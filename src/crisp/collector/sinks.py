@@ -72,15 +72,19 @@ class EmbeddedSink:
     def _write(self, database: str, rp: str | None, batch: PointBatch) -> None:
         try:
             try:
-                self._storage.write(database, rp, batch)
+                stored = self._storage.write(database, rp, batch)
             except DatabaseNotFound:
                 self._storage.create_database(database)
-                self._storage.write(database, rp, batch)
+                stored = self._storage.write(database, rp, batch)
         except StorageError as error:
             # Storage refused the data itself (type conflict, limit, unknown RP).
             raise SinkRejected(400, str(error)) from None
         except OSError as error:
             raise SinkUnavailable(f"storage I/O error: {error}") from None
+        if stored.dropped_points:
+            # The rest is stored; the whole batch goes to dead letters, where resending
+            # it only overwrites what is already there.
+            raise SinkRejected(400, stored.partial_write_message())
 
     async def close(self) -> None:
         return None

@@ -24,12 +24,7 @@ from crisp.influxapi.context import APIContext
 from crisp.influxapi.errors import HTTPError
 from crisp.protocols.line_protocol import parse_line_protocol
 from crisp.protocols.line_protocol.precision import precision_multiplier
-from crisp.storage.api import (
-    DatabaseNotFound,
-    FieldTypeConflict,
-    LimitExceeded,
-    RetentionPolicyNotFound,
-)
+from crisp.storage.api import DatabaseNotFound, RetentionPolicyNotFound, WriteResult
 
 V2_PRECISIONS = {"ns": "ns", "us": "u", "ms": "ms", "s": "s"}
 
@@ -64,10 +59,17 @@ async def handle_write(
     if ctx.write_ack == "logged" and _loggable(body, precision):
         await run_in_threadpool(_log_lines, ctx, database, rp, precision, body, now_ns)
         return Response(status_code=204)
-    result = await run_in_threadpool(_parse_and_write, ctx, database, rp, precision, body, now_ns)
+    result, stored = await run_in_threadpool(
+        _parse_and_write, ctx, database, rp, precision, body, now_ns
+    )
     if result.errors:
         ctx.metrics.lines_rejected.inc(len(result.errors))
-        raise HTTPError(400, parse_error_message(result))
+        message = parse_error_message(result)
+        if stored.dropped_points:
+            message += f"; {stored.partial_write_message()}"
+        raise HTTPError(400, message)
+    if stored.dropped_points:
+        raise HTTPError(400, stored.partial_write_message())
     return Response(status_code=204)
 
 
@@ -105,17 +107,14 @@ def _log_lines(
 
 def _parse_and_write(
     ctx: APIContext, database: str, rp: str | None, precision: str, body: bytes, now_ns: int
-) -> ParseResult:
+) -> tuple[ParseResult, WriteResult]:
     try:
         result = parse_line_protocol(body, precision=precision, default_time_ns=now_ns)
     except ValueError as error:
         raise HTTPError(400, str(error)) from None
     if result.batch.num_points == 0:
-        return result
+        return result, WriteResult(0, 0)
     try:
-        ctx.storage.write(database, rp, result.batch)
+        return result, ctx.storage.write(database, rp, result.batch)
     except (DatabaseNotFound, RetentionPolicyNotFound) as error:
         raise HTTPError(404, str(error)) from None
-    except (FieldTypeConflict, LimitExceeded) as error:
-        raise HTTPError(400, f"partial write: {error} dropped={result.batch.num_points}") from None
-    return result

@@ -51,8 +51,20 @@ class RetentionPolicy:
 
 @dataclass(frozen=True)
 class WriteResult:
+    """What a write stored. Points refused one by one (field type conflict, a key that
+    is a tag and a field, a new series past a limit) are dropped and counted here, as
+    InfluxDB 1.x drops them; the rest of the write is stored."""
+
     points_written: int
     values_written: int
+    dropped_points: int = 0
+    drop_reasons: tuple[str, ...] = ()
+
+    def partial_write_message(self) -> str:
+        """InfluxDB's wording for a write that dropped points (empty when none)."""
+        if not self.dropped_points:
+            return ""
+        return f"partial write: {'; '.join(self.drop_reasons)} dropped={self.dropped_points}"
 
 
 @dataclass(frozen=True)

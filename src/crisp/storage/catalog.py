@@ -280,6 +280,9 @@ class Catalog:
     def measurements(self, database: str) -> list[str]:
         return sorted(self._dbs.get(database, {}))
 
+    def database_series(self, database: str) -> int:
+        return self._db_series.get(database, 0)
+
     def series_count(self, database: str, measurement: str) -> int:
         index = self.index(database, measurement)
         return len(index.series) if index else 0

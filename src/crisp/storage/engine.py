@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -33,6 +33,8 @@ from crisp.core.batch import (
 )
 from crisp.storage.api import (
     DatabaseNotFound,
+    FieldTypeConflict,
+    LimitExceeded,
     RetentionPolicy,
     RetentionPolicyNotFound,
     Snapshot,
@@ -60,6 +62,8 @@ from crisp.storage.manifest import (
 )
 from crisp.storage.metrics import StorageMetrics
 from crisp.storage.options import EngineOptions
+from crisp.storage.pending import PendingLines
+from crisp.storage.refusals import drop_refused_points
 from crisp.storage.rejected import RejectedLines
 from crisp.storage.retention import default_shard_group_duration, is_expired
 from crisp.storage.snapshot import (
@@ -108,11 +112,7 @@ class Engine:
         self._manifest: Manifest = load_manifest(self._dir)
         self._catalog = Catalog()
         self._buffer = Buffer()
-        # write_lines records logged but not parsed yet, in log order (keyed by seq).
-        # Changed only under Wal.io_lock, so a flush's rotation sees a settled set.
-        self._unapplied: dict[int, WalLines] = {}
-        self._unapplied_bytes = 0
-        self._unapplied_cv = threading.Condition()
+        self._pending = PendingLines()
         self._rejected = RejectedLines(self._dir, self._opts.clock)
         self._files = FileStore(self._dir, duckdb_threads=self._opts.duckdb_threads)
         self._reads = ReadDatabase(
@@ -162,7 +162,7 @@ class Engine:
                         "the WAL holds line-protocol records but this engine was opened "
                         "without a line-protocol parser (EngineOptions.parse_lines)"
                     )
-                self._apply_lines_now(record, replay=True)
+                self._apply_parsed(record, self._parse_record(record), count=False)
                 replayed += 1
                 continue
             rps = self._manifest.databases.get(record.database)
@@ -315,7 +315,10 @@ class Engine:
                 policy = self._resolve_rp(database, rp)
                 if not tables:
                     return WriteResult(0, 0)
-                self._admit_to_catalog(database, tables, summaries)
+                admitted = self._admit_to_catalog(database, tables, summaries)
+                tables, summaries = admitted.tables, admitted.summaries
+                if not tables:
+                    return WriteResult(0, 0, admitted.dropped, admitted.reasons)
                 rows = sum(t.num_rows for _, t in tables)
                 seq = self._manifest.next_seq
                 self._manifest.next_seq += rows
@@ -323,32 +326,40 @@ class Engine:
             payload = encode_write(seq, database, policy.name, dict(tables))
             self._wal.append(payload, lambda: self._buffer.add(parts))
         self.metrics.wal_records.inc()
-        values = self._count_written(batch.num_points, tables)
+        values = self._count_written(rows, tables)
         self._after_buffer_add()
-        return WriteResult(batch.num_points, values)
+        return WriteResult(rows, values, admitted.dropped, admitted.reasons)
 
     def _admit_to_catalog(
         self,
         database: str,
         tables: list[tuple[str, pa.Table]],
         summaries: dict[str, SeriesSummary],
-    ) -> None:
-        """Check types and series limits, then record new series; under _state_lock."""
+    ) -> _Admitted:
+        """Check types and series limits, then record new series; under _state_lock.
+
+        Points the check refuses are dropped one by one (``crisp.storage.refusals``);
+        the strict check runs first so a clean write pays nothing for that.
+        """
+        limits = {
+            "max_series_per_measurement": self._opts.max_series_per_measurement,
+            "max_series_per_database": self._opts.max_series_per_database,
+        }
+        dropped = 0
+        reasons: tuple[str, ...] = ()
         try:
-            delta = self._catalog.plan(
-                database,
-                tables,
-                max_series_per_measurement=self._opts.max_series_per_measurement,
-                max_series_per_database=self._opts.max_series_per_database,
-                summaries=summaries,
-            )
-        except StorageError as exc:
+            delta = self._catalog.plan(database, tables, summaries=summaries, **limits)
+        except (FieldTypeConflict, LimitExceeded) as exc:
             self.metrics.writes_refused.labels(type(exc).__name__).inc()
-            raise
+            refusals = drop_refused_points(self._catalog, database, tables, **limits)
+            tables, dropped, reasons = refusals.tables, refusals.dropped, tuple(refusals.reasons)
+            summaries = {name: summarize(table) for name, table in tables}
+            delta = self._catalog.plan(database, tables, summaries=summaries, **limits)
         for measurement in self._catalog.apply(delta):
             self.metrics.series.labels(database, measurement).set(
                 self._catalog.series_count(database, measurement)
             )
+        return _Admitted(tables, summaries, dropped, reasons)
 
     def _count_written(self, points: int, tables: list[tuple[str, pa.Table]]) -> int:
         self.metrics.points_written.inc(points)
@@ -391,123 +402,113 @@ class Engine:
                 seq = self._manifest.next_seq
                 self._manifest.next_seq += span
             record = WalLines(seq, database, policy.name, precision, default_time_ns, body)
-            self._wal.append(encode_lines(record), lambda: self._hold_unapplied(record))
+            self._wal.append(encode_lines(record), lambda: self._hold_pending(record))
         self.metrics.wal_records.inc()
-        with self._unapplied_cv:
-            self._unapplied_cv.notify()
-        while self._unapplied_bytes > self._opts.unapplied_lines_max_bytes:
-            if not self._apply_oldest_unapplied():
+        # Backpressure: a parser that falls behind makes writers parse, not memory grow.
+        while self._pending.bytes > self._opts.unapplied_lines_max_bytes:
+            claimed = self._pending.claim_next()
+            if claimed is None:
                 break
+            self._apply_claimed(claimed)
         return span
 
-    def _hold_unapplied(self, record: WalLines) -> None:
+    def _hold_pending(self, record: WalLines) -> None:
         """Runs under Wal.io_lock right after the fsync that made ``record`` durable."""
-        self._unapplied[record.seq] = record
-        self._unapplied_bytes += len(record.body)
-        self.metrics.unapplied_bytes.set(self._unapplied_bytes)
-
-    def _apply_oldest_unapplied(self) -> bool:
-        with self._wal.io_lock:
-            record = next(iter(self._unapplied.values()), None)
-        if record is None:
-            return False
-        self._apply_lines(record)
-        return True
+        self._pending.add(record)
+        self.metrics.unapplied_bytes.set(self._pending.bytes)
 
     def settle(self) -> None:
         """Parse and apply every body ``write_lines`` acknowledged before this call."""
-        if not self._unapplied:
+        if not self._pending:
             return
-        with self._wal.io_lock:
-            pending = list(self._unapplied.values())
-        for record in pending:
-            self._apply_lines(record)
+        for record in self._pending.snapshot():
+            while self._pending.contains(record):
+                if self._pending.claim(record):
+                    self._apply_claimed(record)
+                else:
+                    self._pending.wait_gone(record)
 
-    def _apply_lines(self, record: WalLines) -> None:
-        """Parse outside every lock, then apply once: whoever pops the record wins."""
-        parsed = self._parse_record(record)
-        with self._wal.io_lock:
-            if record.seq not in self._unapplied:
-                return  # a flush, a read or the lines thread applied it meanwhile
-            self._apply_parsed(record, *parsed)
-            # Popped only once its rows are in the buffer: settle()'s lock-free check
-            # relies on "not pending" meaning "visible".
-            del self._unapplied[record.seq]
-            self._unapplied_bytes -= len(record.body)
-        self.metrics.unapplied_bytes.set(self._unapplied_bytes)
+    def _apply_claimed(self, record: WalLines) -> None:
+        """Parse outside every lock, then apply unless a flush applied it meanwhile."""
+        try:
+            parsed = self._parse_record(record)
+            with self._wal.io_lock:
+                if not self._pending.contains(record):
+                    return
+                self._apply_parsed(record, parsed)
+                self._pending.remove(record)
+        finally:
+            self._pending.release(record)
+        self.metrics.unapplied_bytes.set(self._pending.bytes)
         self._after_buffer_add()
 
-    def _apply_lines_now(self, record: WalLines, *, replay: bool = False) -> None:
-        """Replay, and flush under io_lock: parse and apply in one go."""
-        self._apply_parsed(record, *self._parse_record(record), count=not replay)
-
-    def _parse_record(
-        self, record: WalLines
-    ) -> tuple[int, list[tuple[str, pa.Table]], list[tuple[int, str]]]:
+    def _parse_record(self, record: WalLines) -> _ParsedLines:
         assert self._opts.parse_lines is not None
         try:
             result = self._opts.parse_lines(
                 record.body, record.precision, record.default_time_ns
             )
         except ValueError as exc:  # e.g. an unknown precision: every line is refused
-            return 0, [], [(n, str(exc)) for n in range(1, record.seq_span + 1)]
+            return _ParsedLines(0, [], {}, _every_line(record, str(exc)))
         rejected = [(e.line_number, e.reason) for e in result.errors]
         tables = [(m.measurement, m.table) for m in result.batch if m.num_points]
         try:
             for name, table in tables:
                 _check_table(name, table)
         except StorageError as exc:
-            return 0, [], self._whole_record(record, str(exc))
-        return result.batch.num_points, tables, rejected
+            return _ParsedLines(0, [], {}, _every_line(record, str(exc)))
+        summaries = {name: summarize(table) for name, table in tables}
+        return _ParsedLines(result.batch.num_points, tables, summaries, rejected)
 
-    def _whole_record(self, record: WalLines, reason: str) -> list[tuple[int, str]]:
-        return [
-            (number, reason)
-            for number, line in enumerate(record.body.split(b"\n"), start=1)
-            if line.strip() and not line.lstrip().startswith(b"#")
-        ]
-
-    def _apply_parsed(
-        self,
-        record: WalLines,
-        points: int,
-        tables: list[tuple[str, pa.Table]],
-        rejected: list[tuple[int, str]],
-        *,
-        count: bool = True,
-    ) -> None:
-        """Catalog check and buffer add of a parsed record (caller holds io_lock or is
-        the replay). A refused write is refused whole, like ``write``."""
-        if tables:
-            summaries = {name: summarize(table) for name, table in tables}
+    def _apply_parsed(self, record: WalLines, parsed: _ParsedLines, *, count: bool = True) -> None:
+        """Catalog check and buffer add (caller holds io_lock, or is the replay). A
+        refused write is refused whole, like ``write``."""
+        rejected = parsed.rejected
+        if parsed.tables:
             try:
                 with self._state_lock:
                     rps = self._manifest.databases.get(record.database)
                     policy = rps.get(record.rp) if rps is not None else None
                     if policy is None:
                         return  # dropped since (a drop flushes first: only on replay)
-                    self._admit_to_catalog(record.database, tables, summaries)
+                    admitted = self._admit_to_catalog(
+                        record.database, parsed.tables, parsed.summaries
+                    )
             except StorageError as exc:
-                rejected = self._whole_record(record, str(exc))
+                rejected = _every_line(record, str(exc))
             else:
-                self._buffer.add(
-                    self._partition(record.database, policy, record.seq, tables, summaries)
-                )
-                if count:
-                    self._count_written(points, tables)
+                if admitted.tables:
+                    self._buffer.add(
+                        self._partition(
+                            record.database, policy, record.seq, admitted.tables,
+                            admitted.summaries,
+                        )
+                    )
+                    if count:
+                        self._count_written(
+                            sum(t.num_rows for _, t in admitted.tables), admitted.tables
+                        )
+                if admitted.dropped:
+                    # Which lines the dropped points came from is not known after the
+                    # parse: keep the whole body (resending it overwrites the rest).
+                    rejected = _every_line(
+                        record,
+                        f"{'; '.join(admitted.reasons)} dropped={admitted.dropped} (the "
+                        "body's other points were stored; resending all of it is safe)",
+                    )
         if rejected:
             kept = self._rejected.add(record, sorted(rejected))
             self.metrics.lines_rejected_after_ack.inc(kept)
 
     def _lines_loop(self) -> None:
         while not self._stop.is_set():
-            with self._unapplied_cv:
-                if not self._unapplied:
-                    self._unapplied_cv.wait(self._opts.maintenance_interval_s)
+            self._pending.wait_for_work(self._opts.maintenance_interval_s)
             try:
-                while self._apply_oldest_unapplied():
-                    if self._stop.is_set():
-                        return
+                while not self._stop.is_set():
+                    record = self._pending.claim_next()
+                    if record is None:
+                        break
+                    self._apply_claimed(record)
             except Exception:
                 log.exception("applying logged line protocol failed; retrying")
                 self._stop.wait(self._opts.maintenance_interval_s)
@@ -644,15 +645,14 @@ class Engine:
 
     def _flush_locked(self) -> None:
         with self._wal.io_lock:
-            if self._buffer.active_rows == 0 and self._buffer.is_empty() and not self._unapplied:
+            if self._buffer.active_rows == 0 and self._buffer.is_empty() and not self._pending:
                 return
             first_live_segment = self._wal.rotate_locked()
-            # Every pending record is in a segment this flush releases: its rows must be
-            # in the buffer being swapped out.
-            for record in self._unapplied.values():
-                self._apply_lines_now(record)
-            self._unapplied.clear()
-            self._unapplied_bytes = 0
+            # Every pending body is in a segment this flush releases: its rows must be
+            # in the buffer being swapped out. (A thread parsing one of them finds it
+            # gone when it gets io_lock and drops its work.)
+            for record in self._pending.take_all():
+                self._apply_parsed(record, self._parse_record(record))
             self.metrics.unapplied_bytes.set(0)
             parts = self._buffer.swap()
         started = time.perf_counter()
@@ -904,8 +904,7 @@ class Engine:
             self._closed = True
         self._stop.set()
         self._wake.set()
-        with self._unapplied_cv:
-            self._unapplied_cv.notify_all()
+        self._pending.wake_all()
         for thread in self._threads:
             thread.join()
         try:
@@ -920,6 +919,31 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class _Admitted:
+    tables: list[tuple[str, pa.Table]]
+    summaries: dict[str, SeriesSummary]
+    dropped: int
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _ParsedLines:
+    points: int
+    tables: list[tuple[str, pa.Table]]
+    summaries: dict[str, SeriesSummary]
+    rejected: list[tuple[int, str]]  # (1-based line number, reason)
+
+
+def _every_line(record: WalLines, reason: str) -> list[tuple[int, str]]:
+    """Every point line of a body refused whole (comments and blank lines are not)."""
+    return [
+        (number, reason)
+        for number, line in enumerate(record.body.split(b"\n"), start=1)
+        if line.strip() and not line.lstrip().startswith(b"#")
+    ]
 
 
 def _count_values(table: pa.Table) -> int:

@@ -7,8 +7,6 @@ import pytest
 from crisp.core.batch import FieldType
 from crisp.storage.api import (
     DatabaseNotFound,
-    FieldTypeConflict,
-    LimitExceeded,
     RetentionPolicy,
     TimeRange,
 )
@@ -96,31 +94,43 @@ def test_missing_database_is_an_error(engine: Engine) -> None:
         engine.measurements("nope")
 
 
-def test_field_type_conflict_refuses_whole_write(engine: Engine) -> None:
+def test_field_type_conflict_drops_only_the_conflicting_points(engine: Engine) -> None:
     engine.write("db", None, make_batch("m", [{"time": 1, "x": 1.0}]))
-    bad = make_batch("m", [{"time": 2, "x": 5}])
-    bad.add(make_batch("other", [{"time": 2, "y": 1.0}]).measurements["other"])
-    with pytest.raises(FieldTypeConflict) as err:
-        engine.write("db", None, bad)
-    assert str(err.value) == (
-        'field type conflict: input field "x" on measurement "m" is type integer, '
-        "already exists as type float"
+    bad = make_batch(
+        "m", [{"time": 2, "x": 5, "y": 1.0}, {"time": 3, "y": 2.0}],
+        types={"x": FieldType.INTEGER, "y": FieldType.FLOAT},
     )
-    assert engine.measurements("db") == ["m"]
-    assert [r["time"] for r in rows(engine, "db", "m")] == [1]
+    bad.add(make_batch("other", [{"time": 2, "y": 1.0}]).measurements["other"])
+    result = engine.write("db", None, bad)
+    assert (result.points_written, result.dropped_points) == (2, 1)
+    assert result.partial_write_message() == (
+        'partial write: field type conflict: input field "x" on measurement "m" is type '
+        "integer, already exists as type float dropped=1"
+    )
+    # InfluxDB drops the whole point that carried the conflict, y=1.0 at time 2 too.
+    assert [(r["time"], r["x"], r["y"]) for r in rows(engine, "db", "m")] == [
+        (1, 1.0, None),
+        (3, None, 2.0),
+    ]
+    assert engine.field_types("db", "m") == {"x": FieldType.FLOAT, "y": FieldType.FLOAT}
+    assert engine.measurements("db") == ["m", "other"]
 
 
-def test_series_limits_refuse_whole_write(data_dir: Path) -> None:
+def test_series_limits_drop_only_the_points_of_series_past_them(data_dir: Path) -> None:
     with Engine(data_dir, quiet_options(max_series_per_measurement=3,
                                         max_series_per_database=4)) as eng:
         eng.create_database("db")
         eng.write("db", None, make_batch("m", [{"time": 1, "host": h, "v": 1} for h in "abc"]))
-        eng.write("db", None, make_batch("m", [{"time": 2, "host": "a", "v": 1}]))  # existing
-        with pytest.raises(LimitExceeded, match="max-series-per-measurement"):
-            eng.write("db", None, make_batch("m", [{"time": 3, "host": "d", "v": 1}]))
-        eng.write("db", None, make_batch("n", [{"time": 1, "host": "a", "v": 1}]))
-        with pytest.raises(LimitExceeded, match="max-series-per-database"):
-            eng.write("db", None, make_batch("n", [{"time": 1, "host": "b", "v": 1}]))
+        existing_and_new = [{"time": 2, "host": h, "v": 1} for h in "ad"]
+        result = eng.write("db", None, make_batch("m", existing_and_new))
+        assert (result.points_written, result.dropped_points) == (1, 1)
+        assert "max-series-per-measurement" in result.partial_write_message()
+        # The database has room for one more: of two new series, the first in key order.
+        result = eng.write("db", None, make_batch("n", [{"time": 1, "host": h, "v": 1}
+                                                        for h in "zb"]))
+        assert (result.points_written, result.dropped_points) == (1, 1)
+        assert "max-series-per-database" in result.partial_write_message()
+        assert [s["host"] for s in eng.series("db", "n")] == ["b"]
         assert len(list(eng.series("db", "m"))) == 3
         assert len(rows(eng, "db", "m")) == 4
 
@@ -215,5 +225,7 @@ def test_metrics_on_given_registry(data_dir: Path) -> None:
 
 def test_key_cannot_be_both_tag_and_field(engine: Engine) -> None:
     engine.write("db", None, make_batch("m", [{"time": 1, "host": "a", "v": 1}]))
-    with pytest.raises(FieldTypeConflict, match="already exists as a tag"):
-        engine.write("db", None, make_batch("m", [{"time": 2, "host": 5}], tags=()))
+    result = engine.write("db", None, make_batch("m", [{"time": 2, "host": 5}], tags=()))
+    assert result.dropped_points == 1
+    assert 'input field "host" on measurement "m" is a tag' in result.partial_write_message()
+    assert [r["time"] for r in rows(engine, "db", "m")] == [1]

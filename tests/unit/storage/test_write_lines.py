@@ -41,7 +41,7 @@ def lines_engine(data_dir: Path) -> Engine:
 def test_acknowledged_lines_are_seen_by_the_next_read(lines_engine: Engine) -> None:
     # No background thread: only the read's own settle() can have parsed the body.
     lines_engine.write_lines("db", None, b"cpu,host=a v=1i 10\ncpu,host=b v=2i 20", "ns", 0)
-    assert lines_engine._unapplied
+    assert lines_engine._pending
     assert [(r["host"], r["v"]) for r in rows(lines_engine, "db", "cpu")] == [("a", 1), ("b", 2)]
     assert lines_engine.tag_values("db", "cpu", "host") == ["a", "b"]
     assert lines_engine.field_types("db", "cpu") == {"v": FieldType.INTEGER}
@@ -90,7 +90,7 @@ def test_flush_parses_what_is_pending_before_releasing_the_wal(data_dir: Path) -
     eng.create_database("db")
     eng.write_lines("db", None, b"m v=1 1\nm v=2 2", "ns", 0)
     eng.flush()
-    assert not eng._unapplied
+    assert not eng._pending
     assert eng.files(), "the pending body went to Parquet with the flush"
     _crash(eng)
     again = Engine(data_dir, _options())
@@ -115,12 +115,17 @@ def test_bad_lines_are_kept_aside_with_their_reason(data_dir: Path) -> None:
     eng.close()
 
 
-def test_type_conflict_after_the_ack_refuses_the_record_whole(lines_engine: Engine) -> None:
+def test_type_conflict_after_the_ack_drops_the_point_and_keeps_the_body(
+    lines_engine: Engine,
+) -> None:
     lines_engine.write("db", None, make_batch("m", [{"time": 1, "v": 1.0}]))
     lines_engine.write_lines("db", None, b"m v=2i 2\nm w=1 3", "ns", 0)
-    assert [r["time"] for r in rows(lines_engine, "db", "m")] == [1]
+    assert [r["time"] for r in rows(lines_engine, "db", "m")] == [1, 3]
     kept = _rejected(lines_engine._dir)
+    # Which line the dropped point came from is unknown after the parse: the whole
+    # body is kept, and resending it only overwrites the stored point.
     assert kept.count("field type conflict") == 2, kept
+    assert "dropped=1" in kept
     assert "m v=2i 2" in kept
     assert "m w=1 3" in kept
     lines_engine.close()
@@ -141,7 +146,7 @@ def test_last_acknowledged_write_wins_across_both_paths(lines_engine: Engine) ->
 def test_missing_database_is_refused_before_logging(lines_engine: Engine) -> None:
     with pytest.raises(DatabaseNotFound):
         lines_engine.write_lines("nope", None, b"m v=1 1", "ns", 0)
-    assert not lines_engine._unapplied
+    assert not lines_engine._pending
     lines_engine.close()
 
 
