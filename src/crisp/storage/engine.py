@@ -52,6 +52,7 @@ from crisp.storage.buffer import (
     with_seq,
 )
 from crisp.storage.catalog import Catalog, SeriesSummary, summarize
+from crisp.storage.compaction import plan_merges
 from crisp.storage.files import FileStore
 from crisp.storage.locks import SharedExclusiveLock
 from crisp.storage.manifest import (
@@ -113,6 +114,10 @@ class Engine:
         self._catalog = Catalog()
         self._buffer = Buffer()
         self._pending = PendingLines()
+        # When a flush last added a file to each shard group: compaction merges a group
+        # whole once nothing has landed in it for compaction_cold_after_s.
+        self._landed: dict[tuple[str, str, str, int], float] = {}
+        self._opened_at = time.monotonic()
         self._rejected = RejectedLines(self._dir, self._opts.clock)
         self._files = FileStore(self._dir, duckdb_threads=self._opts.duckdb_threads)
         self._reads = ReadDatabase(
@@ -663,6 +668,9 @@ class Engine:
             )
             if entry is not None:
                 entries.append(entry)
+        landed = time.monotonic()
+        for entry in entries:
+            self._landed[entry.shard_key] = landed
         with self._state_lock:
             self._manifest.files.extend(entries)
             self._manifest.wal_first_segment = first_live_segment
@@ -690,21 +698,22 @@ class Engine:
     # -- compaction --------------------------------------------------------------------
 
     def compact(self) -> int:
-        """Merge every shard group that has ≥ compaction_min_files files into one file.
-
-        Returns the number of shard groups compacted.
-        """
+        """Merge what ``crisp.storage.compaction.plan_merges`` picks; returns how many
+        merges ran (each makes one file of several in one shard group)."""
         with self._flush_lock:
             with self._state_lock:
-                groups: dict[tuple[str, str, str, int], list[FileEntry]] = {}
-                for f in self._manifest.files:
-                    groups.setdefault(f.shard_key, []).append(f)
-            done = 0
-            for group in groups.values():
-                if len(group) >= max(2, self._opts.compaction_min_files):
-                    self._compact_group(group)
-                    done += 1
-            return done
+                files = list(self._manifest.files)
+            now = time.monotonic()
+            merges = plan_merges(
+                files,
+                fanout=self._opts.compaction_min_files,
+                base_rows=self._opts.buffer_max_rows,
+                is_cold=lambda key: now - self._landed.get(key, self._opened_at)
+                >= self._opts.compaction_cold_after_s,
+            )
+            for group in merges:
+                self._compact_group(group)
+            return len(merges)
 
     def _compact_group(self, group: list[FileEntry]) -> None:
         entry = self._files.merge(self._new_file_id(), group)

@@ -39,8 +39,11 @@ class EngineOptions:
     buffer_max_age_s: float = 60.0
     max_series_per_measurement: int = 1_000_000
     max_series_per_database: int = 10_000_000
-    # A shard group with at least this many files is merged into one by compaction.
+    # Compaction merges this many files of one size tier (crisp.storage.compaction);
+    # tier 0 is files below buffer_max_rows rows.
     compaction_min_files: int = 4
+    # A shard group no flush has landed in for this long is merged into one file.
+    compaction_cold_after_s: float = 300.0
     # Period of the maintenance thread (age flush, compaction, retention).
     maintenance_interval_s: float = 1.0
     # False disables the background threads; tests then call Engine.flush() and
