@@ -1,9 +1,8 @@
-"""A line-protocol file read once into request bodies, so sending costs no parsing."""
+"""Request bodies, and line protocol cut into them, so sending costs no parsing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -40,7 +39,3 @@ def split_bodies(data: bytes, batch_lines: int) -> list[Body]:
         bodies.append(Body(chunk, lines, field_values(chunk)))
         begin = int(last)
     return bodies
-
-
-def read_bodies(path: Path, batch_lines: int) -> list[Body]:
-    return split_bodies(path.read_bytes(), batch_lines)

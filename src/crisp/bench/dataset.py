@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from crisp.bench.timespec import NS_PER_S, parse_rfc3339_ns
 
-USE_CASES = ("cpu-only", "api-latency")
+USE_CASES = ("cpu-only", "devops", "iot", "api-latency")
 
 # TSBS's default start, so data sets and query times line up with published runs.
 DEFAULT_START = "2016-01-01T00:00:00Z"

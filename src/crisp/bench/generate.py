@@ -7,15 +7,19 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
-from crisp.bench import api_latency, cpu_only, line_format
+from crisp.bench import api_latency, cpu_only, devops, iot, line_format
 from crisp.bench.dataset import DatasetSpec
 
 
 def line_chunks(spec: DatasetSpec) -> Iterator[pa.Array]:
     """Lines in data-set order as Arrow string arrays, each line ending in ``\\n``."""
-    if spec.use_case == "cpu-only":
-        return cpu_only.line_chunks(spec)
-    return api_latency.line_chunks(spec)
+    makers = {
+        "cpu-only": cpu_only.line_chunks,
+        "devops": devops.line_chunks,
+        "iot": iot.line_chunks,
+        "api-latency": api_latency.line_chunks,
+    }
+    return makers[spec.use_case](spec)
 
 
 def generate_batches(spec: DatasetSpec, batch_lines: int) -> Iterator[bytes]:

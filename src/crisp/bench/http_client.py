@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from typing import Protocol
 from urllib.parse import urlsplit
 
 CONNECTION_ERROR = 0  # status recorded when no HTTP answer came back
 SMALL_BODY = 64 * 1024
+Headers = Sequence[tuple[str, str]]
+LINE_PROTOCOL_HEADERS: Headers = (("Content-Type", "text/plain; charset=utf-8"),)
 
 
 class PostClient(Protocol):
@@ -33,9 +36,11 @@ def split_base_url(url: str) -> tuple[str, int]:
 class RawConnection:
     """One keep-alive HTTP/1.1 connection; reconnects after an error or ``close``."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, headers: Headers = LINE_PROTOCOL_HEADERS) -> None:
         self._host = host
         self._port = port
+        # Built once: every request of a load carries the same headers.
+        self._headers = "".join(f"{name}: {value}\r\n" for name, value in headers)
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -53,7 +58,7 @@ class RawConnection:
         assert reader is not None
         head = (
             f"POST {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n"
-            f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"{self._headers}Content-Length: {len(body)}\r\n\r\n"
         ).encode("ascii")
         if len(body) < SMALL_BODY:
             writer.write(head + body)  # one segment for small requests
@@ -112,18 +117,16 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
 class HttpxConnection:
     """The same interface over httpx, to compare client cost against the raw one."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, headers: Headers = LINE_PROTOCOL_HEADERS) -> None:
         import httpx
 
-        self._client = httpx.AsyncClient(base_url=base_url, timeout=60.0)
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=60.0, headers=list(headers))
 
     async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
         import httpx
 
         try:
-            response = await self._client.post(
-                path, content=body, headers={"Content-Type": "text/plain; charset=utf-8"}
-            )
+            response = await self._client.post(path, content=body)
         except httpx.HTTPError:
             return CONNECTION_ERROR, b""
         return response.status_code, response.content
@@ -132,8 +135,8 @@ class HttpxConnection:
         await self._client.aclose()
 
 
-def connect(kind: str, base_url: str) -> PostClient:
+def connect(kind: str, base_url: str, headers: Headers = LINE_PROTOCOL_HEADERS) -> PostClient:
     if kind == "httpx":
-        return HttpxConnection(base_url)
+        return HttpxConnection(base_url, headers)
     host, port = split_base_url(base_url)
-    return RawConnection(host, port)
+    return RawConnection(host, port, headers)

@@ -24,9 +24,21 @@ def float_field(name: str, values: npt.NDArray[np.float64]) -> pa.Array:
     return pc.binary_join_element_wise(f"{name}=", pc.cast(pa.array(values), pa.string()), "")
 
 
+def string_field(name: str, values: pa.Array) -> pa.Array:
+    """``name="value"``; generated strings hold no quote or backslash to escape."""
+    return pc.binary_join_element_wise(f'{name}="', values, '"', "")
+
+
 def lines(series_keys: pa.Array, fields: Sequence[pa.Array], timestamps_ns: pa.Array) -> pa.Array:
-    """``key fields ts\\n`` per row; ``fields`` are already ``name=value`` strings."""
-    field_set = fields[0] if len(fields) == 1 else pc.binary_join_element_wise(*fields, ",")
+    """``key fields ts\\n`` per row; ``fields`` are already ``name=value`` strings.
+
+    A null field string is a value the point lacks: it is left out of the line.
+    """
+    field_set = (
+        fields[0]
+        if len(fields) == 1
+        else pc.binary_join_element_wise(*fields, ",", null_handling="skip")
+    )
     text = pc.cast(timestamps_ns, pa.string())
     stamped = pc.binary_join_element_wise(text, "\n", "")
     return pc.binary_join_element_wise(series_keys, field_set, stamped, " ")

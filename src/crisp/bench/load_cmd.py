@@ -11,9 +11,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crisp.bench.bodies import Body, read_bodies
+from crisp.bench.bodies import Body
+from crisp.bench.bodyfile import DEFAULT_BATCH, read_data_file
 from crisp.bench.loader import LoadPlan, LoadResult, run_load
-from crisp.bench.targets import create_database, write_path
+from crisp.bench.targets import COLLECTOR_HINT, create_database, write_route
 
 
 def load(
@@ -57,26 +58,31 @@ def describe(result: LoadResult) -> str:
 
 
 def run_load_command(args: argparse.Namespace) -> int:
-    bodies = read_bodies(Path(args.file), args.batch)
+    data = read_data_file(Path(args.file), args.batch)
+    route = write_route(args.target, data.format, args.db)
     if args.create_db:
         create_database(args.target, args.url, args.db)
     plan = LoadPlan(
         url=args.url.rstrip("/"),
-        write_path=write_path(args.target, args.db),
+        write_path=route.path,
         connections=args.connections,
         processes=args.processes,
         client=args.client,
         rate=args.rate,
+        headers=route.headers,
     )
-    result = load(plan, bodies, show_progress=not args.no_progress)
+    result = load(plan, data.bodies, show_progress=not args.no_progress)
     print(describe(result))
+    if "404" in result.errors_by_status and args.target == "crisp" and data.format != "lp":
+        print(f"HINT: {args.url} has no {route.path.split('?')[0]}: {COLLECTOR_HINT}")
     if args.json_out:
         document: dict[str, Any] = {
             "target": args.target,
             "url": args.url,
             "db": args.db,
             "file": args.file,
-            "batch": args.batch,
+            "format": data.format,
+            "batch": data.batch or args.batch or DEFAULT_BATCH,
             "connections": args.connections,
             "processes": args.processes,
             "client": args.client,

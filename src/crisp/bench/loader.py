@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from crisp.bench.bodies import Body
-from crisp.bench.http_client import CONNECTION_ERROR, connect
+from crisp.bench.http_client import CONNECTION_ERROR, LINE_PROTOCOL_HEADERS, connect
 from crisp.bench.stats import LatencySummary, json_number, summarise
 
 ProgressCallback = Callable[[int], None]
@@ -41,6 +41,7 @@ class LoadPlan:
     processes: int = 1
     client: str = "raw"
     rate: float | None = None  # field values per second over all processes
+    headers: tuple[tuple[str, str], ...] = tuple(LINE_PROTOCOL_HEADERS)  # the format's
 
     def __post_init__(self) -> None:
         if self.connections < 1 or self.processes < 1:
@@ -118,7 +119,7 @@ async def send_bodies(
     outcome.started = time.time()
 
     async def connection() -> None:
-        client = connect(plan.client, plan.url)
+        client = connect(plan.client, plan.url, plan.headers)
         try:
             for index in pending:
                 body = bodies[index]

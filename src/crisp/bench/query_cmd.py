@@ -7,14 +7,21 @@ import json
 from pathlib import Path
 
 from crisp.bench.query_runner import QueryTiming, run_queries
-from crisp.bench.queryset import BenchQuery, bind, builtin_query_set, parse_query_set
+from crisp.bench.queryset import (
+    BenchQuery,
+    bind,
+    builtin_query_set,
+    parse_query_set,
+    syntax_of,
+)
 from crisp.bench.timespec import parse_rfc3339_ns
 
 
 def load_query_set(source: str, start_ns: int) -> list[BenchQuery]:
-    queries = (
-        builtin_query_set() if source == "builtin" else parse_query_set(Path(source).read_text())
-    )
+    if source == "builtin":
+        queries = builtin_query_set()
+    else:
+        queries = parse_query_set(Path(source).read_text(), syntax_of(source))
     return [bind(query, start_ns) for query in queries]
 
 

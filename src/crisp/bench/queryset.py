@@ -1,6 +1,7 @@
 """Query sets: named queries in InfluxQL (Crisp, InfluxDB) and PromQL (VictoriaMetrics).
 
-A set is JSON, either a list or ``{"queries": [...]}``; each query has a ``name``, an
+A set is JSON or YAML (``.yaml``/``.yml``; format: ``docs/bench/queries.md``), either
+a list or ``{"queries": [...]}``; each query has a ``name``, an
 optional ``description``, ``influxql`` text and/or a ``promql`` object
 (``query`` plus ``time`` for an instant query, or ``start``/``end``/``step`` for a
 range). Times are written relative to the data set's start — ``{start}``,
@@ -13,6 +14,8 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+import yaml
 
 from crisp.bench.timespec import format_rfc3339, parse_duration_ns
 
@@ -64,12 +67,18 @@ def bind(query: BenchQuery, start_ns: int) -> BenchQuery:
     return BenchQuery(query.name, query.description, influxql, prom)
 
 
-def parse_query_set(text: str) -> list[BenchQuery]:
-    """Raises ValueError naming the query and the problem."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"query set is not valid JSON: {error}") from error
+def parse_query_set(text: str, syntax: str = "json") -> list[BenchQuery]:
+    """``syntax`` is ``json`` or ``yaml``; raises ValueError naming the query and the problem."""
+    if syntax == "yaml":
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise ValueError(f"query set is not valid YAML: {error}") from error
+    else:
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"query set is not valid JSON: {error}") from error
     entries = document.get("queries") if isinstance(document, dict) else document
     if not isinstance(entries, list) or not entries:
         raise ValueError('query set must be a non-empty list, or {"queries": [...]}')
@@ -145,3 +154,8 @@ BUILTIN = """
 
 def builtin_query_set() -> list[BenchQuery]:
     return parse_query_set(BUILTIN)
+
+
+def syntax_of(path: str) -> str:
+    """A query-set file's syntax, by its extension: YAML for .yaml/.yml, else JSON."""
+    return "yaml" if path.lower().endswith((".yaml", ".yml")) else "json"

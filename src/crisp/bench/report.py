@@ -65,8 +65,9 @@ def markdown_table(config: CompareConfig, reports: Sequence[TargetReport]) -> st
     lines = [
         f"Data: {spec.use_case}, {spec.hosts} hosts, {spec.duration_ns / NS_PER_S / 3600:g} h "
         f"at {spec.interval_ns / NS_PER_S:g} s, seed {spec.seed}; {config.batch}-line "
-        f"requests over {config.connections} connections; queries: median of {config.runs} "
-        f"runs. Machine: {machine_description()}. "
+        f"requests over {config.connections} connections; queries"
+        f"{'' if config.queries == 'builtin' else f' ({config.queries})'}: median of "
+        f"{config.runs} runs. Machine: {machine_description()}. "
         f"Run {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.",
         "",
     ]

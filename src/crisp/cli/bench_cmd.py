@@ -27,6 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _configure_generate(parser: argparse.ArgumentParser) -> None:
     from crisp.bench.dataset import DEFAULT_START, USE_CASES
+    from crisp.bench.encoders import FORMAT_NAMES
 
     parser.add_argument("--use-case", choices=USE_CASES, default="cpu-only")
     parser.add_argument("--hosts", type=int, default=100)
@@ -34,7 +35,18 @@ def _configure_generate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", default="1h", help="e.g. 1h, 30m (default %(default)s)")
     parser.add_argument("--interval", default="10s", help="between points of a series")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--format", choices=("lp",), default="lp", help="line protocol")
+    parser.add_argument(
+        "--format",
+        choices=FORMAT_NAMES,
+        default="lp",
+        help="lp: line protocol lines; json, remote-write, otlp: pre-built request bodies",
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=5000,
+        help="lines per request body of json, remote-write and otlp (default %(default)s)",
+    )
     parser.add_argument(
         "--floats", action="store_true", help="cpu-only fields as floats, not integers"
     )
@@ -49,8 +61,16 @@ def _add_target(parser: argparse.ArgumentParser) -> None:
 
 def _configure_load(parser: argparse.ArgumentParser) -> None:
     _add_target(parser)
-    parser.add_argument("--file", required=True, help="line-protocol file (crisp bench generate)")
-    parser.add_argument("--batch", type=int, default=5000, help="lines per request")
+    parser.add_argument(
+        "--file", required=True, help="a file of crisp bench generate, in any --format"
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="lines per request of a line-protocol file (default 5000); other formats "
+        "keep the bodies generate built",
+    )
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument(
         "--processes", type=int, default=1, help="client processes sharing the connections"
@@ -80,7 +100,9 @@ def _configure_query(parser: argparse.ArgumentParser) -> None:
 
     _add_target(parser)
     parser.add_argument(
-        "--queries", default="builtin", help="JSON query-set file, or 'builtin' (Q1-Q3)"
+        "--queries",
+        default="builtin",
+        help="query-set file, JSON or YAML (docs/bench/queries.md), or 'builtin' (Q1-Q3)",
     )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
@@ -90,13 +112,23 @@ def _configure_query(parser: argparse.ArgumentParser) -> None:
 
 
 def _configure_compare(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--quick", action="store_true", help="tiny data set, a few seconds")
+    from crisp.bench.dataset import USE_CASES
+
+    parser.add_argument(
+        "--quick", action="store_true", help="1000 hosts x 1 h, short phases: under 2 minutes"
+    )
     parser.add_argument("--targets", default=",".join(TARGETS), help="comma-separated")
+    parser.add_argument(
+        "--use-case", choices=USE_CASES, default=None, help="data set (default cpu-only)"
+    )
+    parser.add_argument(
+        "--queries", default=None, help="query-set file, JSON or YAML (default: builtin Q1-Q3)"
+    )
     parser.add_argument("--hosts", type=int, default=None, help="override the data set's hosts")
     parser.add_argument("--duration", default=None, help="override the data set's duration")
     # Defaults of the options below come from the full or the --quick configuration.
-    parser.add_argument("--connections", type=int, default=None, help="default 4 (quick 2)")
-    parser.add_argument("--batch", type=int, default=None, help="default 5000 (quick 500)")
+    parser.add_argument("--connections", type=int, default=None, help="default 4")
+    parser.add_argument("--batch", type=int, default=None, help="default 5000")
     parser.add_argument("--runs", type=int, default=None, help="default 5 (quick 3)")
     parser.add_argument("--ack-rate", type=float, default=None, help="values/s of the paced phase")
     parser.add_argument(
@@ -142,8 +174,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from crisp.bench.bodyfile import write_data_file
     from crisp.bench.dataset import DatasetSpec
-    from crisp.bench.generate import write_dataset
     from crisp.bench.timespec import parse_duration_ns, parse_rfc3339_ns
 
     spec = DatasetSpec(
@@ -155,11 +187,13 @@ def _generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         floats=args.floats,
     )
+    if args.batch < 1:
+        raise ValueError("--batch must be at least 1")
     if args.output == "-":
-        write_dataset(spec, sys.stdout.buffer)
+        write_data_file(spec, args.format, args.batch, sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return 0
     with open(args.output, "wb") as out:
-        lines = write_dataset(spec, out)
-    print(f"wrote {lines} lines to {args.output}", file=sys.stderr)
+        lines = write_data_file(spec, args.format, args.batch, out)
+    print(f"wrote {lines} lines to {args.output} ({args.format})", file=sys.stderr)
     return 0

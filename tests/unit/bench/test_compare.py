@@ -51,3 +51,18 @@ def test_compare_rejects_unknown_targets() -> None:
     args = argparse.Namespace(targets="influxdb,mysql")
     with pytest.raises(ValueError, match="unknown targets mysql"):
         run_compare_command(args)
+
+
+def test_compare_options_override_the_quick_configuration() -> None:
+    from crisp.bench.compare import config_from_args
+    from crisp.cli.main import build_parser
+
+    args = build_parser().parse_args(
+        ["bench", "compare", "--quick", "--use-case", "iot", "--queries", "q.yaml", "--runs", "1"]
+    )
+    config = config_from_args(args)
+    assert config.spec.use_case == "iot"
+    assert config.spec.hosts == QUICK.spec.hosts
+    assert config.queries == "q.yaml"
+    assert config.runs == 1
+    assert config.batch == QUICK.batch

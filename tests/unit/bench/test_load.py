@@ -22,12 +22,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crisp.bench.bodies import split_bodies
+from crisp.bench.bodyfile import read_data_file
 from crisp.bench.dataset import DatasetSpec
 from crisp.bench.generate import generate_batches
 from crisp.bench.loader import LoadPlan, run_load
-from crisp.bench.targets import write_path
+from crisp.bench.targets import write_path, write_route
 from crisp.cli.main import main
 from tests.conftest import free_port
+
+OTHER_PATHS = ("/api/v1/metrics", "/api/v1/write", "/v1/metrics")
 
 
 @dataclass
@@ -36,6 +39,8 @@ class Received:
     queries: list[str] = field(default_factory=list)
     fail_every: int = 0  # answer 500 to every n-th request, to test error counting
     requests: int = 0
+    # Non-line-protocol requests: (path, Content-Type, Content-Encoding, body).
+    others: list[tuple[str, str, str, bytes]] = field(default_factory=list)
 
 
 def counting_app(received: Received) -> Starlette:
@@ -54,8 +59,22 @@ def counting_app(received: Received) -> Starlette:
         series = [{"name": "cpu", "columns": ["time", "v"], "values": [[0, 1], [1, 2]]}]
         return JSONResponse({"results": [{"statement_id": 0, "series": series}]})
 
+    async def other(request: Request) -> Response:
+        received.queries.append(request.url.query)
+        headers = request.headers
+        received.others.append(
+            (
+                request.url.path,
+                headers.get("content-type", ""),
+                headers.get("content-encoding", ""),
+                await request.body(),
+            )
+        )
+        return Response(status_code=204)
+
     return Starlette(
         routes=[
+            *(Route(path, other, methods=["POST"]) for path in OTHER_PATHS),
             Route("/write", write, methods=["POST"]),
             Route("/query", query, methods=["POST"]),
         ]
@@ -211,3 +230,67 @@ def test_load_and_query_commands(server: tuple[str, Received], tmp_path: Path) -
         ("Q3", 2, 2),
     ]
     assert received.queries[-1].startswith("SELECT percentile(usage_user, 95) FROM cpu")
+
+
+@pytest.mark.parametrize(
+    ("format_name", "path", "content_type", "encoding"),
+    [
+        ("json", "/api/v1/metrics", "application/json", ""),
+        ("remote-write", "/api/v1/write", "application/x-protobuf", "snappy"),
+        ("otlp", "/v1/metrics", "application/x-protobuf", ""),
+    ],
+)
+def test_prebuilt_formats_go_to_their_endpoint_unchanged(
+    server: tuple[str, Received],
+    tmp_path: Path,
+    format_name: str,
+    path: str,
+    content_type: str,
+    encoding: str,
+) -> None:
+    url, received = server
+    data = tmp_path / "data"
+    generate = ["bench", "generate", "--hosts", "3", "--duration", "5m", "--batch", "40"]
+    assert main([*generate, "--format", format_name, "-o", str(data)]) == 0
+    bodies = read_data_file(data, None).bodies
+    out = tmp_path / "load.json"
+    load = ["bench", "load", "--url", url, "--target", "crisp", "--file", str(data)]
+    assert main([*load, "--db", "d", "--no-progress", "--json-out", str(out)]) == 0
+    assert sorted(r[3] for r in received.others) == sorted(b.data for b in bodies)
+    assert {r[:3] for r in received.others} == {(path, content_type, encoding)}
+    result = json.loads(out.read_text())
+    assert result["format"] == format_name
+    assert result["batch"] == 40
+    assert result["result"]["lines_acknowledged"] == 90  # 3 hosts x 30 steps
+    assert result["result"]["values_acknowledged"] == sum(b.values for b in bodies) == 900
+    assert set(received.queries) == {"db=d"}
+
+
+@pytest.mark.parametrize(
+    ("target", "format_name", "message"),
+    [
+        ("influxdb", "json", "--target influxdb cannot take --format json: InfluxDB 1.x"),
+        ("influxdb", "remote-write", "InfluxDB 1.x takes line protocol only"),
+        ("victoriametrics", "otlp", "VictoriaMetrics 1.79 takes line protocol and remote-write"),
+        ("victoriametrics", "json", "cannot take --format json"),
+    ],
+)
+def test_a_format_the_target_cannot_take_is_refused_before_sending(
+    target: str, format_name: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    generate = ["bench", "generate", "--hosts", "1", "--duration", "1m", "--format", format_name]
+    assert main([*generate, "-o", str(data)]) == 0
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens: nothing may be sent
+    assert main(["bench", "load", "--url", url, "--target", target, "--file", str(data)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_routes_per_target_and_format() -> None:
+    assert write_route("victoriametrics", "remote-write", "b").path == "/api/v1/write?db=b"
+    assert write_route("influxdb", "lp", "b").path == "/write?db=b&precision=ns"
+    route = write_route("crisp", "otlp", "b")
+    assert route.path == "/v1/metrics?db=b"
+    assert dict(route.headers) == {"Content-Type": "application/x-protobuf"}
+    with pytest.raises(ValueError, match="unknown format 'csv'"):
+        write_route("crisp", "csv", "b")

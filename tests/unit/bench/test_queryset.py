@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from crisp.bench.queryset import (
     builtin_query_set,
     expand,
     parse_query_set,
+    syntax_of,
 )
 from crisp.bench.timespec import parse_rfc3339_ns
 
@@ -87,10 +89,35 @@ def test_builtin_set_is_q1_to_q3_for_every_target() -> None:
     assert "GROUP BY" not in q3.influxql
     for query in queries:
         assert query.promql is not None
+        assert query.influxql is not None
         assert "{start" not in query.influxql + query.promql.query
     assert q1.promql is not None
     assert (q1.promql.start, q1.promql.end, q1.promql.step) == (
         "2016-01-01T01:00:00Z",
         "2016-01-01T12:00:00Z",
         "1h",
+    )
+
+
+def test_yaml_sets_parse_like_json_and_the_documented_example_is_valid() -> None:
+    text = (
+        "queries:\n"
+        "  - name: a\n    influxql: SELECT 1\n"
+        "  - name: b\n    promql: {query: up, time: '{start}'}\n"
+    )
+    assert parse_query_set(text, "yaml") == [
+        BenchQuery("a", "", "SELECT 1", None),
+        BenchQuery("b", "", None, PromQuery("up", time="{start}")),
+    ]
+    with pytest.raises(ValueError, match="not valid YAML"):
+        parse_query_set("queries: [", "yaml")
+    assert syntax_of("set.YML") == syntax_of("set.yaml") == "yaml"
+    assert syntax_of("set.json") == "json"
+    doc = (Path(__file__).parents[3] / "docs" / "bench" / "queries.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    queries = [bind(q, START) for q in parse_query_set(example, "yaml")]
+    assert [q.name for q in queries] == ["last-loc", "avg-load", "velocity-5m"]
+    assert all(q.influxql and q.promql for q in queries)
+    assert "time >= '2016-01-01T00:00:00Z' AND time < '2016-01-01T01:00:00Z'" in str(
+        queries[0].influxql
     )
