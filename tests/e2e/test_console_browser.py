@@ -1,6 +1,8 @@
 """The console in a real browser: storage and console as the processes a user runs,
 a user and team grant made with ``crisp manage``, then log in, explore p95 latency by
-service, drill down to one service's endpoints, and open the dashboards list.
+service, drill down by clicking the legend (service → endpoint → host) and back up by
+the breadcrumbs, download the CSV, open a service's page, and open a dashboard whose
+panel follows a ``$service`` variable.
 
 Headless Debian Chromium driven by Playwright (never ``playwright install``: CI installs
 the ``chromium`` package, see .ci/debian-packages). Skipped locally without them,
@@ -9,12 +11,15 @@ required in CI.
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import io
 import json
 import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -22,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -188,17 +193,45 @@ def points(drawn: dict[str, Any], label: str) -> list[float]:
     return [v for v in values if v is not None]
 
 
+def click_series(page: Page, label: str) -> None:
+    """Click the chart's line of ``label`` where it is farthest from every other line."""
+    at: dict[str, float] = page.evaluate(
+        """(label) => {
+            const c = window.crispChart, u = c.uplot, mine = c.labels.indexOf(label) + 1;
+            let best = null;
+            c.data[0].forEach((t, k) => {
+                const v = c.data[mine][k];
+                if (v === null) return;
+                const y = u.valToPos(v, "y");
+                const gap = Math.min(...c.data.slice(1).filter((_, i) => i + 1 !== mine)
+                    .map((s) => s[k] === null ? Infinity : Math.abs(u.valToPos(s[k], "y") - y)));
+                if (!best || gap > best.gap) best = { gap, x: u.valToPos(t, "x"), y };
+            });
+            const r = u.over.getBoundingClientRect();
+            return { x: r.left + best.x, y: r.top + best.y };
+        }""",
+        label,
+    )
+    page.mouse.move(at["x"] - 3, at["y"])
+    page.mouse.move(at["x"], at["y"])
+    page.mouse.down()
+    page.mouse.up()
+
+
 def test_console_explore_drill_down_in_a_browser(console: Console) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    # The API token works like the session: a dashboard for the team, made by script.
+    # The API token works like the session: a dashboard for the team, made by script,
+    # with a $service variable its panel filters on.
     panel_query = {
         "database": "shop",
         "measurement": "api_latency",
         "field": "duration_ms",
         "aggregate": "p95",
         "start": "-1h",
-        "group_by": ["service"],
+        "interval": "1m",
+        "group_by": ["endpoint"],
+        "filters": [{"tag": "service", "op": "=", "value": "$service"}],
     }
     created = httpx.post(
         f"{console.url}/api/dashboards/",
@@ -206,10 +239,22 @@ def test_console_explore_drill_down_in_a_browser(console: Console) -> None:
         json={
             "team": console.team_id,
             "title": "Shop latency",
-            "panels": [{"title": "p95 by service", "query": panel_query}],
+            "variables": [
+                {
+                    "name": "service",
+                    "database": "shop",
+                    "measurement": "api_latency",
+                    "tag": "service",
+                    "default_value": "checkout",
+                }
+            ],
+            "panels": [
+                {"title": "p95 of $service by endpoint", "query": panel_query, "grid": {"w": 24}}
+            ],
         },
     )
     assert created.status_code == 201, created.text
+    dashboard_id = created.json()["id"]
 
     chromium = shutil.which("chromium")
     assert chromium is not None
@@ -260,14 +305,10 @@ def test_console_explore_drill_down_in_a_browser(console: Console) -> None:
                 points(by_service, "service=checkout")
             )
             expect(page.locator("#influxql")).to_contain_text("percentile(duration_ms, 95)")
+            expect(page.locator("#breadcrumbs")).to_be_empty()
 
-            # Drill down through the link the page keeps: one service, by endpoint.
-            state = json.loads(parse_qs(urlsplit(page.url).query)["q"][0])
-            assert state["group_by"] == ["service"]
-            assert (state["aggregate"], state["interval"]) == ("p95", "1m")
-            state["group_by"] = ["endpoint"]
-            state["filters"] = [{"tag": "service", "op": "=", "value": "checkout"}]
-            page.goto(f"{console.url}/explore/?{urlencode({'q': json.dumps(state)})}")
+            # Drill down by clicking the legend entry: checkout, by endpoint.
+            page.locator(".u-legend a.drill", has_text="service=checkout").click()
             by_endpoint = chart(page, 3)
             assert sorted(by_endpoint["labels"]) == [
                 "endpoint=/cart",
@@ -276,21 +317,55 @@ def test_console_explore_drill_down_in_a_browser(console: Console) -> None:
             ]
             for label in by_endpoint["labels"]:
                 assert len(points(by_endpoint, label)) >= 10, (label, by_endpoint["data"])
-            expect(page.locator(".filter [name=value]")).to_have_value("checkout")
+            # The endpoints' latencies differ (20, 40, 60 ms base): the series are theirs.
+            means = {
+                label: statistics.mean(points(by_endpoint, label))
+                for label in by_endpoint["labels"]
+            }
+            assert means["endpoint=/cart"] < means["endpoint=/pay"] < means["endpoint=/confirm"]
+            expect(page.locator("#breadcrumbs")).to_have_text("All › service=checkout")
+            expect(page.locator("#influxql")).to_contain_text("service::tag = 'checkout'")
+            state = json.loads(parse_qs(urlsplit(page.url).query)["q"][0])
+            assert state["group_by"] == ["endpoint"]
+            assert state["drill"] == [{"tags": {"service": "checkout"}, "group_by": ["service"]}]
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "console-explore.png"))
 
-            # The dashboards list shows the team's dashboard made through the API.
-            page.get_by_role("link", name="Dashboards").click()
-            expect(page).to_have_url(re.compile(r"/dashboards/$"))
-            row = page.locator("table.results tbody tr")
-            expect(row).to_have_count(1)
-            updated = re.compile(r"^\d{4}-\d\d-\d\dT")
-            cells: list[str | re.Pattern[str]] = ["Shop latency", "Payments", "1", updated]
-            expect(row.locator("td")).to_have_text(cells)
+            # The same view as CSV, through the page's download link (session auth).
+            csv_url = page.locator("#csv").get_attribute("href")
+            assert csv_url is not None
+            download = page.request.get(f"{console.url}{csv_url}")
+            assert download.ok, download.text()
+            rows = list(csv.DictReader(io.StringIO(download.text())))
+            assert {row["endpoint"] for row in rows} == {"/cart", "/confirm", "/pay"}
+            assert list(rows[0]) == ["time", "endpoint", "p95"]
 
-            # The services overview: one row per service, sortable, linking to Explore.
-            page.get_by_role("link", name="Services").click()
+            # Save this view as a panel of the team's dashboard.
+            save = page.locator("#save-panel")
+            save.locator("select[name=dashboard]").select_option(label="Shop latency")
+            save.locator("input[name=title]").fill("checkout by endpoint")
+            save.get_by_role("button", name="Add panel").click()
+            expect(page.locator("#status")).to_have_text('Added to "Shop latency".')
+
+            # One level further by clicking the /pay line itself (where it is farthest
+            # from the others, so it is the one highlighted): by host.
+            click_series(page, "endpoint=/pay")
+            by_host = chart(page, 2)
+            assert sorted(by_host["labels"]) == ["host=checkout-1", "host=checkout-2"]
+            expect(page.locator("#breadcrumbs")).to_have_text(
+                "All › service=checkout › endpoint=/pay"
+            )
+            page.locator("#breadcrumbs a", has_text="service=checkout").click()
+            assert sorted(chart(page, 3)["labels"]) == [
+                "endpoint=/cart",
+                "endpoint=/confirm",
+                "endpoint=/pay",
+            ]
+            page.locator("#breadcrumbs a", has_text="All").click()
+            assert sorted(chart(page, 2)["labels"]) == ["service=checkout", "service=search"]
+
+            # The services overview: one row per service, sortable, linking to its page.
+            page.get_by_role("link", name="Services", exact=True).click()
             page.locator("select[name=db]").select_option("shop")
             services = page.locator("#services-table tbody tr")
             expect(services).to_have_count(2)
@@ -304,9 +379,68 @@ def test_console_explore_drill_down_in_a_browser(console: Console) -> None:
             expect(services.first.locator("td").first).to_have_text("checkout")
             p95_header.click()
             services.first.get_by_role("link", name="search").click()
+
+            # The service page: by endpoint and by host; a row opens Explore drilled in.
+            expect(page).to_have_url(re.compile(r"/services/search/\?"))
+            endpoints = page.locator("#by-endpoint tbody tr")
+            expect(endpoints).to_have_count(3)
+            expect(page.locator("#by-host tbody tr td:first-child")).to_have_text(
+                ["search-1", "search-2"]
+            )
+            page.screenshot(path=str(ARTIFACTS / "console-service.png"))
+            endpoints.get_by_role("link", name="/query").click()
             expect(page).to_have_url(re.compile(r"/explore/\?q="))
-            drilled = chart(page, 3)["labels"]
-            assert sorted(drilled) == sorted(f"endpoint={e}" for e in SERVICES["search"])
+            drilled = chart(page, 2)
+            assert sorted(drilled["labels"]) == ["host=search-1", "host=search-2"]
+            expect(page.locator("#breadcrumbs")).to_have_text(
+                "All › service=search › endpoint=/query"
+            )
+
+            # The dashboard: listed for the team, its panel drawn from the variable.
+            page.get_by_role("link", name="Dashboards").click()
+            expect(page).to_have_url(re.compile(r"/dashboards/$"))
+            row = page.locator("table.results tbody tr")
+            expect(row).to_have_count(1)
+            updated = re.compile(r"^\d{4}-\d\d-\d\dT")
+            cells: list[str | re.Pattern[str]] = ["Shop latency", "Payments", "2", updated]
+            expect(row.locator("td")).to_have_text(cells)
+            row.get_by_role("link", name="Shop latency").click()
+            expect(page).to_have_url(re.compile(rf"/dashboards/{dashboard_id}/"))
+            panel = page.locator(".panel").first
+            expect(panel.locator("h3")).to_have_text("p95 of checkout by endpoint")
+            expect(panel).to_have_attribute("data-series", "3")
+            drawn = page.evaluate("window.crispPanels[0]")
+            assert sorted(drawn["labels"]) == [
+                "endpoint=/cart",
+                "endpoint=/confirm",
+                "endpoint=/pay",
+            ]
+            assert all(
+                len([v for v in values if v is not None]) >= 10 for values in drawn["data"][1:]
+            )
+            assert panel.locator("canvas").count() >= 1
+            # The panel saved from Explore: checkout by endpoint, whatever $service says.
+            saved = page.locator(".panel").nth(1)
+            expect(saved.locator("h3")).to_have_text("checkout by endpoint")
+            expect(saved).to_have_attribute("data-series", "3")
+            page.locator("select[name=service]").select_option("search")
+            expect(panel.locator("h3")).to_have_text("p95 of search by endpoint")
+            expect(page).to_have_url(re.compile(r"var-service=search"))
+            page.wait_for_function("() => window.crispPanels[0].labels.includes('endpoint=/query')")
+            page.locator("select[name=refresh]").select_option("30s")
+            expect(page).to_have_url(re.compile(r"refresh=30s"))
+            # Payments editors get the JSON editor; the export downloads the same document.
+            expect(page.get_by_role("button", name="Edit JSON")).to_be_visible()
+            exported = page.request.get(f"{console.url}/api/dashboards/{dashboard_id}/export/")
+            assert exported.json()["variables"][0]["name"] == "service"
+            page.screenshot(path=str(ARTIFACTS / "console-dashboard.png"))
+            # A panel's title opens its query in Explore, the variable put in.
+            panel.locator("h3 a").click()
+            expect(page).to_have_url(re.compile(r"/explore/\?q="))
+            in_explore = chart(page, 3)
+            assert sorted(in_explore["labels"]) == sorted(
+                f"endpoint={e}" for e in SERVICES["search"]
+            )
             assert errors == [], errors
         except Exception:
             # What the browser showed when it went wrong, next to the success screenshot.

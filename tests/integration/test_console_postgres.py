@@ -50,9 +50,6 @@ def test_console_suite_passes_on_postgresql(database_name: str, tmp_path: Path) 
             "-m",
             "pytest",
             "tests/unit/console",
-            # Process tests run their own SQLite consoles; the models and API are what
-            # this run is about.
-            "--ignore=tests/unit/console/test_commands.py",
             "-q",
             "-p",
             "no:cacheprovider",

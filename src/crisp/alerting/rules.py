@@ -42,6 +42,7 @@ from typing import Any
 
 import yaml
 
+from crisp.alerting.routes import Route, RouteError, dump_route, parse_route
 from crisp.alerting.templates import TemplateError, parse_template
 from crisp.query.influxql import ast
 from crisp.query.influxql.durations import SECOND, format_duration, parse_duration
@@ -165,6 +166,7 @@ class Rule:
 class AlertFile:
     channels: tuple[Channel, ...] = ()
     rules: tuple[Rule, ...] = ()
+    routes: tuple[Route, ...] = ()
 
 
 class AlertFileError(ValueError):
@@ -223,7 +225,7 @@ def load_alert_file(text: str, known_channels: Sequence[str] = ()) -> AlertFile:
 
 def parse_alert_document(doc: Mapping[str, Any], known_channels: Sequence[str] = ()) -> AlertFile:
     errors: list[str] = []
-    unknown = sorted(set(doc) - {"channels", "alert_rules"}, key=str)
+    unknown = sorted(set(doc) - {"channels", "alert_rules", "routes"}, key=str)
     errors.extend(f"{key}: unknown section" for key in unknown)
 
     channels: list[Channel] = []
@@ -267,9 +269,27 @@ def parse_alert_document(doc: Mapping[str, Any], known_channels: Sequence[str] =
                 )
             rules.append(rule)
         errors.extend(f"{where}: {e}" for e in rule_errors)
+    routes: list[Route] = []
+    raw_routes = doc.get("routes") or []
+    if not isinstance(raw_routes, list):
+        errors.append("routes: expected a list")
+        raw_routes = []
+    for i, raw in enumerate(raw_routes):
+        try:
+            route = parse_route(raw)
+        except RouteError as exc:
+            errors.append(f"routes[{i}]: {exc.field}: {exc.message}")
+            continue
+        if check_notify:
+            errors.extend(
+                f"routes[{i}]: notify: unknown channel {n!r}"
+                for n in route.notify
+                if n not in channel_names
+            )
+        routes.append(route)
     if errors:
         raise AlertFileError(errors)
-    return AlertFile(tuple(channels), tuple(rules))
+    return AlertFile(tuple(channels), tuple(rules), tuple(routes))
 
 
 def dump_alert_document(alert_file: AlertFile) -> dict[str, Any]:
@@ -278,11 +298,13 @@ def dump_alert_document(alert_file: AlertFile) -> dict[str, Any]:
         "channels": [
             {"name": c.name, "type": c.type.value, **dict(c.settings)} for c in alert_file.channels
         ],
-        "alert_rules": [_dump_rule(r) for r in alert_file.rules],
+        "alert_rules": [dump_rule(r) for r in alert_file.rules],
+        "routes": [dump_route(r) for r in alert_file.routes],
     }
 
 
-def _dump_rule(rule: Rule) -> dict[str, Any]:
+def dump_rule(rule: Rule) -> dict[str, Any]:
+    """One rule in the file format; ``parse_rule`` gives it back."""
     out: dict[str, Any] = {"name": rule.name, "severity": rule.severity.value}
     if rule.condition.is_no_data:
         out["condition"] = NO_DATA_OP
@@ -343,6 +365,19 @@ def _parse_channel(raw: object) -> Channel:
     if not any(settings.get(k) for k in needs):
         raise _FieldError(needs[0], f"required for a {ctype.value} channel")
     return Channel(name, ctype, settings)
+
+
+def parse_rule(raw: object, known_channels: Sequence[str] | None = None) -> Rule:
+    """One rule mapping of the file format; AlertFileError lists its ``field: problem``s."""
+    errors: list[str] = []
+    rule = _parse_rule(raw, errors)
+    if rule is not None and known_channels is not None:
+        errors.extend(
+            f"notify: unknown channel {n!r}" for n in rule.notify if n not in known_channels
+        )
+    if errors or rule is None:
+        raise AlertFileError(errors or ["rule: invalid"])
+    return rule
 
 
 def _parse_rule(raw: object, errors: list[str]) -> Rule | None:

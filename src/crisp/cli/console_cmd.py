@@ -22,6 +22,7 @@ SETTINGS = (
     "latency_measurement",
     "latency_field",
     "latency_service_tag",
+    "latency_breakdown_tags",
     "console_default_db",
     "log_format",
     "log_level",

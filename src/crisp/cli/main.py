@@ -10,13 +10,16 @@ from types import ModuleType
 
 from crisp import __version__
 from crisp.cli import (
+    alerts_cmd,
     bench_cmd,
     collector_cmd,
     config_cmd,
     console_cmd,
+    consume_cmd,
     manage_cmd,
     serve_cmd,
     storage_cmd,
+    worker_cmd,
 )
 from crisp.cli.options import settings_from_args
 from crisp.core.logging import configure_logging
@@ -47,6 +50,9 @@ COMMANDS: tuple[Command, ...] = (
     _command("bench", bench_cmd),
     _command("console", console_cmd),
     _command("manage", manage_cmd),
+    _command("consume", consume_cmd),
+    _command("alerts", alerts_cmd),
+    _command("worker", worker_cmd),
 )
 
 

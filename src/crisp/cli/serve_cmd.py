@@ -19,6 +19,8 @@ SETTINGS = (
     "writer_batch_size",
     "writer_flush_interval",
     "wal_fsync",
+    "worker_lease",
+    "alert_history_retention",
     "write_ack",
     "max_body_size",
     "database_url",
@@ -29,7 +31,9 @@ SETTINGS = (
     "latency_measurement",
     "latency_field",
     "latency_service_tag",
+    "latency_breakdown_tags",
     "console_default_db",
+    "demo_data",
     "admin_token",
     "log_format",
     "log_level",
@@ -45,6 +49,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from prometheus_client import CollectorRegistry
 
     from crisp.collector.node import collector_node
+    from crisp.console.alerts.components import WorkerComponent
     from crisp.console.components import console_components
     from crisp.runtime.storage_node import engine_component, storage_api
 
@@ -59,5 +64,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             storage_api(engine, settings, registry),
             *collector_node(local, registry, engine=engine),
             *console_components(settings, lambda: engine.engine),
+            # Alerting evaluates on the console's in-process backend, so it comes after it.
+            WorkerComponent(settings, registry),
         ]
     )

@@ -25,8 +25,27 @@ Guarantees:
   delivery a few seconds to empty the spool, then closes; what is left is replayed at
   the next start.
 
-Module map: ``handlers``/``app`` (HTTP), ``spool`` + ``records`` (durability),
-``delivery`` + ``batcher`` + ``backoff`` (the loop), ``sinks`` + ``lp_encode``
-(targets), ``deadletter`` + ``replay``, ``metrics`` (``crisp_collector_*``), ``node``
-(components for ``crisp.runtime``).
+* **NATS JetStream sink** (``CRISP_SINK=nats://HOST:PORT/STREAM``): a batch is
+  delivered once JetStream acknowledged its publish; ``crisp consume``
+  (``crisp.consume``) writes the stream to storage and acks after storage did.
+* **UDP** (``CRISP_COLLECTOR_UDP_LISTEN``): InfluxDB's semantics, no answer, so no
+  guarantee past the spool; drops are counted.
+* **Guards before the spool**: write tokens limited to databases
+  (``write_tokens``), series limits per measurement and per database
+  (``cardinality``).
+* **Pre-aggregation** (``CRISP_COLLECTOR_AGGREGATION_FILE``), after the spool, in
+  the delivery loop: windows per series (``aggregation``, rules in
+  ``aggregation_rules``); the spool is acknowledged only at a checkpoint holding the
+  windows and the output being delivered (``aggregation_checkpoint``).
+* **Workers** (``CRISP_COLLECTOR_WORKERS``): N processes on one port
+  (``SO_REUSEPORT``), each with its own spool, started and restarted by a supervisor.
+
+Module map: ``handlers``/``app`` (HTTP), ``udp``, ``write_tokens`` and
+``cardinality`` (admission), ``spool`` + ``records`` (durability), ``delivery`` +
+``batcher`` + ``backoff`` (the loop), ``aggregation`` + ``aggregation_rules`` +
+``aggregation_checkpoint`` (pre-aggregation), ``workers`` (N processes on one port),
+``sinks`` + ``lp_encode`` (storage targets),
+``nats_target`` + ``nats_messages`` + ``nats_stream`` + ``nats_sink`` (the JetStream
+target, shared with ``crisp.consume``), ``deadletter`` + ``replay``, ``metrics``
+(``crisp_collector_*``), ``node`` (components for ``crisp.runtime``).
 """

@@ -45,7 +45,7 @@ class Batcher:
         key = (database, rp)
         pending = self._open.get(key)
         if pending is not None:
-            merged = _merged(pending.batch, batch)
+            merged = merged_batch(pending.batch, batch)
             if merged is not None:
                 pending.batch = merged
             else:
@@ -81,7 +81,7 @@ class Batcher:
         return batches
 
 
-def _merged(left: PointBatch, right: PointBatch) -> PointBatch | None:
+def merged_batch(left: PointBatch, right: PointBatch) -> PointBatch | None:
     """``left`` + ``right`` as a new batch, or None when a column's type clashes."""
     measurements = dict(left.measurements)
     for measurement in right:

@@ -10,6 +10,10 @@ backoff and reads nothing further; the spool absorbs the incoming load meanwhile
 past its cap the HTTP side answers 429). A crash between a sink write and the
 acknowledgement resends those records after restart; storage treats a point with the
 same series and time as an overwrite, so the resend adds nothing.
+
+With pre-aggregation rules, the points they cover go into windows instead of the
+batcher; the spool is then acknowledged only at a checkpoint that holds the windows'
+state and the output being delivered (``aggregation_checkpoint``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from crisp.collector.aggregation_checkpoint import Checkpoint, PreAggregation
 from crisp.collector.backoff import Backoff
 from crisp.collector.batcher import Batcher, PendingBatch
 from crisp.collector.deadletter import DeadLetters
@@ -29,6 +34,7 @@ from crisp.collector.metrics import CollectorMetrics
 from crisp.collector.records import SpoolRecord, decode_record
 from crisp.collector.sinks import Sink, SinkRejected, SinkUnavailable
 from crisp.collector.spool import Position, Spool
+from crisp.core.batch import PointBatch
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,7 @@ class Delivery:
         metrics: CollectorMetrics,
         options: DeliveryOptions,
         clock: Callable[[], float] = time.monotonic,
+        aggregation: PreAggregation | None = None,
     ) -> None:
         self._spool = spool
         self._sink = sink
@@ -66,6 +73,8 @@ class Delivery:
         self._metrics = metrics
         self._options = options
         self._clock = clock
+        self._aggregation = aggregation
+        self._last_hand_out = -float("inf")
         self._backoff = Backoff(options.retry_initial, options.retry_max)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -111,6 +120,8 @@ class Delivery:
     async def _loop(self) -> None:
         batcher = Batcher(self._options.batch_size, self._options.flush_interval)
         position = self._spool.acknowledged
+        if self._aggregation is not None:
+            position = await self._resume_aggregation(position)
         drain_deadline: float | None = None
         while True:
             if self._stop.is_set() and drain_deadline is None:
@@ -122,12 +133,16 @@ class Delivery:
                 records, position = await asyncio.to_thread(self._read, position)
                 now = self._clock()
                 for record in records:
-                    batcher.add(record.database, record.rp, record.batch, now)
+                    batch = self._aggregate(record) if self._aggregation else record.batch
+                    batcher.add(record.database, record.rp, batch, now)
             caught_up = position >= self._spool.end
             draining = drain_deadline is not None and caught_up
             if batcher.full() or batcher.due(self._clock()) or draining:
                 await self._deliver(batcher.take_all())
-            if batcher.points == 0 and position > self._spool.acknowledged:
+            if batcher.points == 0 and self._aggregation is not None:
+                if self._hand_out_due(position, draining):
+                    await self._hand_out(position)
+            elif batcher.points == 0 and position > self._spool.acknowledged:
                 self._spool.acknowledge(position)
                 self._metrics.spool_bytes.set(self._spool.size_bytes)
             if drain_deadline is not None and caught_up and batcher.points == 0:
@@ -137,8 +152,81 @@ class Delivery:
         if self._stop.is_set():
             return 0.0
         if batcher.points == 0:
-            return 1.0  # nothing pending: sleep until data arrives (or a stop wakes us)
+            # Nothing pending: sleep until data arrives (or a stop wakes us), or until
+            # pre-aggregation has something to hand out.
+            return min(1.0, self._seconds_until_hand_out())
         return batcher.seconds_until_due(self._clock())
+
+    # ------------------------------------------------------------ pre-aggregation
+
+    async def _resume_aggregation(self, position: Position) -> Position:
+        """Windows and position from the last checkpoint; its outbox delivered again.
+
+        Run at every (re)start of the loop: the loop re-reads from the acknowledged
+        position, so the windows must be those of that position, not of what was read
+        before the restart.
+        """
+        assert self._aggregation is not None
+        checkpoint = await asyncio.to_thread(self._aggregation.checkpoints.load)
+        self._aggregation.aggregator.restore(checkpoint.state if checkpoint else {})
+        if checkpoint is None:
+            return position
+        await self._deliver(self._pending(checkpoint))
+        return max(position, checkpoint.position)
+
+    def _aggregate(self, record: SpoolRecord) -> PointBatch:
+        assert self._aggregation is not None
+        aggregator = self._aggregation.aggregator
+        raw_before = aggregator.raw_points
+        now_ns = self._aggregation.clock_ns()
+        rest = aggregator.add(record.database, record.rp, record.batch, now_ns)
+        covered = record.batch.num_points - rest.num_points
+        raw = aggregator.raw_points - raw_before
+        if covered:
+            self._metrics.aggregation_points.labels("aggregated").inc(covered - raw)
+            self._metrics.aggregation_points.labels("unaggregated").inc(raw)
+        return rest
+
+    def _seconds_until_hand_out(self) -> float:
+        if self._aggregation is None:
+            return float("inf")
+        due_ns = self._aggregation.aggregator.next_due_ns()
+        if due_ns is None:
+            return float("inf")
+        until_due = (due_ns - self._aggregation.clock_ns()) / 1e9
+        until_allowed = self._last_hand_out + self._options.flush_interval - self._clock()
+        return max(0.0, until_due, until_allowed)
+
+    def _hand_out_due(self, position: Position, draining: bool) -> bool:
+        assert self._aggregation is not None
+        due_ns = self._aggregation.aggregator.next_due_ns()
+        output_due = due_ns is not None and due_ns <= self._aggregation.clock_ns()
+        if not output_due and position <= self._spool.acknowledged:
+            return False
+        # One checkpoint (an fsync) per flush interval at most, except on shutdown.
+        return draining or self._clock() - self._last_hand_out >= self._options.flush_interval
+
+    async def _hand_out(self, position: Position) -> None:
+        """Checkpoint (windows + output), deliver the output, acknowledge the spool."""
+        assert self._aggregation is not None
+        aggregator = self._aggregation.aggregator
+        outbox = aggregator.take_output(self._aggregation.clock_ns())
+        checkpoint = Checkpoint(position, aggregator.snapshot(), outbox)
+        await asyncio.to_thread(self._aggregation.checkpoints.save, checkpoint)
+        self._last_hand_out = self._clock()
+        await self._deliver(self._pending(checkpoint))
+        if position > self._spool.acknowledged:
+            self._spool.acknowledge(position)
+            self._metrics.spool_bytes.set(self._spool.size_bytes)
+        if not aggregator.active:
+            # No rules (turned off) and the windows a previous run left are delivered:
+            # back to plain acknowledgement, no checkpoint to keep.
+            await asyncio.to_thread(self._aggregation.checkpoints.remove)
+            self._aggregation = None
+
+    def _pending(self, checkpoint: Checkpoint) -> list[PendingBatch]:
+        now = self._clock()
+        return [PendingBatch(o.database, o.rp, o.batch, now) for o in checkpoint.outbox]
 
     def _read(self, position: Position) -> tuple[list[SpoolRecord], Position]:
         payloads, end = self._spool.read(position, READ_CHUNK_BYTES)

@@ -17,11 +17,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from crisp.collector.cardinality import Refusal, SeriesGuard
 from crisp.collector.metrics import CollectorMetrics
 from crisp.collector.records import encode_record
 from crisp.collector.spool import RETRY_AFTER_SECONDS, Spool, SpoolError, SpoolFull
+from crisp.collector.write_tokens import WriteAuth, WriteTokensFile
 from crisp.core.batch import ParseResult
-from crisp.influxapi.auth import require_token
 from crisp.influxapi.body import read_body
 from crisp.influxapi.errors import HTTPError
 from crisp.influxapi.write import parse_error_message, v1_target, v2_target
@@ -51,6 +52,12 @@ class CollectorContext:
     admin_token: str = ""
     max_body_size: int = 25_000_000
     clock_ns: Callable[[], int] = field(default=time.time_ns)
+    series_guard: SeriesGuard | None = None
+    write_tokens: WriteTokensFile | None = None
+    auth: WriteAuth = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.auth = WriteAuth(self.admin_token, self.write_tokens)
 
 
 Parse = Callable[[bytes], ParseResult]
@@ -88,14 +95,18 @@ async def accept(
     payload_encodings: frozenset[str] = frozenset(),
 ) -> ParseResult:
     """Parse the body and spool its good points; raise 400/413/429/503 as due."""
-    require_token(request, ctx.admin_token)
+    ctx.auth.check(request, database)
     # Refuse before reading or parsing when the spool is already full: cheapest 429.
     _check_spool(ctx, 0)
     body = await read_body(request, ctx.max_body_size, payload_encodings)
     ctx.metrics.bytes_received.labels(protocol).inc(len(body))
-    result, payload = await run_in_threadpool(_parse_and_encode, parse, body, database, rp)
+    result, payload, refusals = await run_in_threadpool(
+        _parse_and_encode, parse, body, database, rp, ctx.series_guard
+    )
     if result.errors:
         ctx.metrics.points_rejected.labels(protocol).inc(len(result.errors))
+    for refusal in refusals:
+        ctx.metrics.series_refused.labels(refusal.scope).inc(refusal.points)
     if payload is not None:
         try:
             await ctx.spool.append(payload)
@@ -106,9 +117,17 @@ async def accept(
             raise HTTPError(503, str(error), {"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
         ctx.metrics.points_accepted.labels(protocol).inc(result.batch.num_points)
         ctx.metrics.spool_bytes.set(ctx.spool.size_bytes)
-    if result.errors:
-        raise HTTPError(400, error_message(protocol, result))
+    if result.errors or refusals:
+        raise HTTPError(400, _refusal_message(protocol, result, refusals))
     return result
+
+
+def _refusal_message(protocol: str, result: ParseResult, refusals: list[Refusal]) -> str:
+    parts = [error_message(protocol, result)] if result.errors else []
+    parts += [str(refusal) for refusal in refusals]
+    if refusals and not result.errors and result.batch.num_points:
+        parts.append(f"{result.batch.num_points} points of known series accepted")
+    return "; ".join(parts)
 
 
 def _check_spool(ctx: CollectorContext, size: int) -> None:
@@ -120,15 +139,19 @@ def _check_spool(ctx: CollectorContext, size: int) -> None:
 
 
 def _parse_and_encode(
-    parse: Parse, body: bytes, database: str, rp: str | None
-) -> tuple[ParseResult, bytes | None]:
+    parse: Parse, body: bytes, database: str, rp: str | None, guard: SeriesGuard | None
+) -> tuple[ParseResult, bytes | None, list[Refusal]]:
     try:
         result = parse(body)
     except ValueError as error:  # a bad argument from the request (precision, label)
         raise HTTPError(400, str(error)) from None
+    refusals: list[Refusal] = []
+    if guard is not None and result.batch.num_points:
+        admission = guard.admit(database, result.batch)
+        result.batch, refusals = admission.batch, admission.refusals
     if result.batch.num_points == 0:
-        return result, None
-    return result, encode_record(database, rp, result.batch)
+        return result, None, refusals
+    return result, encode_record(database, rp, result.batch), refusals
 
 
 def _target_db(request: Request, ctx: CollectorContext) -> tuple[str, str | None]:

@@ -28,6 +28,8 @@ class CollectorMetrics:
     sink_retries: Counter = field(init=False)
     dead_letter_batches: Counter = field(init=False)
     dead_letter_points: Counter = field(init=False)
+    udp_dropped: Counter = field(init=False)
+    series_refused: Counter = field(init=False)
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -113,5 +115,26 @@ class CollectorMetrics:
         self.dead_letter_points = Counter(
             "crisp_collector_dead_letter_points_total",
             "Points in dead-lettered batches.",
+            registry=r,
+        )
+        self.udp_dropped = Counter(
+            "crisp_collector_udp_dropped_datagrams_total",
+            "UDP datagrams dropped unspooled, by reason (backlog, spool_full, spool_error, error).",
+            ["reason"],
+            registry=r,
+        )
+        self.series_refused = Counter(
+            "crisp_collector_series_refused_points_total",
+            "Points of new series refused by the cardinality guard, by the limit that "
+            "refused them (measurement or database).",
+            ["limit"],
+            registry=r,
+        )
+        self.aggregation_points = Counter(
+            "crisp_collector_aggregation_points_total",
+            "Points that pre-aggregation rules covered, by outcome: folded into a window, "
+            "or passed through unaggregated (later or earlier than max_lateness, or a "
+            "field type clashing with its window's).",
+            ["outcome"],
             registry=r,
         )

@@ -91,4 +91,19 @@ def console_components(
         settings.console_listen,
         {"console": f"{url}/", "console API (OpenAPI)": f"{url}/api/docs/"},
     )
+    # CRISP_DEMO_DATA (issue 6): demo points into the in-process engine, before the
+    # console answers, so its first page has data. Only `crisp serve` has that engine.
+    if settings.demo_data and storage is not None:
+        from crisp.console.explore.demo import DemoDataComponent, DemoNames
+
+        names = DemoNames(
+            database=settings.console_default_db,
+            measurement=settings.latency_measurement,
+            field=settings.latency_field,
+            service_tag=settings.latency_service_tag,
+        )
+        demo = DemoDataComponent(storage, names)
+        return [ConsoleSetupComponent(settings, backend_factory), demo, http]
+    if settings.demo_data:
+        log.warning("CRISP_DEMO_DATA is ignored: only crisp serve writes demo data")
     return [ConsoleSetupComponent(settings, backend_factory), http]

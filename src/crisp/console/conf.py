@@ -31,6 +31,10 @@ class ConsoleOptions:
     latency_field: str = "duration_ms"
     latency_service_tag: str = "service"
     default_database: str = "metrics"
+    # Drill-down order after the service tag; a service page's breakdowns.
+    breakdown_tags: tuple[str, ...] = ("endpoint", "host")
+    # The collector's write tokens, which the console's write-token API rewrites.
+    write_tokens_file: Path | None = None
     _backend: Any = field(default=None, repr=False, compare=False)
 
     def close_backend(self) -> None:
@@ -96,6 +100,7 @@ def django_settings(
             "crisp.console.accounts",
             "crisp.console.explore",
             "crisp.console.dashboards",
+            "crisp.console.alerts",
         ],
         "MIDDLEWARE": [
             "django.middleware.security.SecurityMiddleware",
@@ -163,6 +168,8 @@ def options_from(settings: Settings, backend_factory: Callable[[], Any]) -> Cons
         latency_field=settings.latency_field,
         latency_service_tag=settings.latency_service_tag,
         default_database=settings.console_default_db,
+        breakdown_tags=tuple(settings.latency_breakdown_tags.split(",")),
+        write_tokens_file=settings.write_tokens_file,
     )
 
 

@@ -17,10 +17,12 @@ urlpatterns = [
     path("", include("crisp.console.accounts.urls")),
     path("", include("crisp.console.explore.urls")),
     path("", include("crisp.console.dashboards.urls")),
+    path("", include("crisp.console.alerts.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("crisp.console.explore.api.urls")),
     path("api/", include("crisp.console.dashboards.api.urls")),
     path("api/", include("crisp.console.accounts.api.urls")),
+    path("api/", include("crisp.console.alerts.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -74,8 +74,41 @@ def _parse_http_url(text: str) -> str:
 
 
 def _parse_sink(text: str) -> str:
-    """``embedded`` or an ``http(s)://`` base URL of an InfluxDB-compatible server."""
+    """``embedded``, an ``http(s)://`` base URL of an InfluxDB-compatible server, or a
+    ``nats://`` / ``tls://`` JetStream URL (checked in full by ``crisp.collector.nats_target``)."""
+    if text.strip().lower().startswith(("nats://", "tls://")):
+        return _parse_nats_url(text)
     return "embedded" if text.strip().lower() == "embedded" else _parse_http_url(text)
+
+
+def _parse_nats_url(text: str) -> str:
+    """``nats://HOST:PORT/STREAM[?subject=…]`` (or ``tls://``): scheme, host and stream."""
+    value = text.strip()
+    scheme, _, rest = value.partition("://")
+    host, _, stream = rest.partition("/")
+    if scheme.lower() not in ("nats", "tls") or not host or not stream.split("?")[0].strip("/"):
+        raise ValueError(text)
+    return value
+
+
+def _parse_optional_nats_url(text: str) -> str:
+    return _parse_nats_url(text) if text.strip() else ""
+
+
+def _parse_limit(text: str) -> int:
+    """A non-negative integer; 0 means no limit."""
+    value = int(text.strip())
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def _parse_optional_path(text: str) -> Path | None:
+    return Path(text.strip()) if text.strip() else None
+
+
+def _parse_optional_address(text: str) -> Address | None:
+    return _parse_address(text) if text.strip() else None
 
 
 def _parse_path(text: str) -> Path:
@@ -109,6 +142,10 @@ def _parse_duration_seconds(text: str) -> float:
     if value < 0:
         raise ValueError(text)
     return value
+
+
+# Public: the collector's pre-aggregation rules file reads durations the same way.
+parse_duration_seconds = _parse_duration_seconds
 
 
 def _parse_optional_url(text: str) -> str:
@@ -252,9 +289,10 @@ class Settings:
     sink: str = _setting(
         "embedded",
         _parse_sink,
-        "embedded or an http(s):// URL, e.g. http://127.0.0.1:8086",
+        "embedded, an http(s):// URL, e.g. http://127.0.0.1:8086, or nats://HOST:PORT/STREAM",
         "Where the collector delivers batches: an in-process engine (embedded, uses the "
-        "data directory) or any InfluxDB-compatible /write endpoint.",
+        "data directory), any InfluxDB-compatible /write endpoint, or a NATS JetStream "
+        "stream that crisp consume reads.",
     )
     sink_token: str = _setting(
         "",
@@ -297,6 +335,94 @@ class Settings:
         "a positive integer (bytes)",
         "Spool size past which the collector answers 429 with Retry-After instead of "
         "accepting what it could not keep.",
+    )
+    # Collector: NATS JetStream sink and crisp consume (issue 5).
+    nats_stream_max_bytes: int = _setting(
+        1_000_000_000,
+        _parse_positive_int,
+        "a positive integer (bytes)",
+        "Size of the JetStream stream the collector and crisp consume create when it is "
+        "absent; a full stream refuses publishes (the collector's spool keeps the data).",
+    )
+    consume_nats: str = _setting(
+        "",
+        _parse_optional_nats_url,
+        "a NATS URL, e.g. nats://127.0.0.1:4222/crisp",
+        "The JetStream stream crisp consume reads and writes to CRISP_SINK (required by it).",
+    )
+    consume_durable: str = _setting(
+        "crisp-storage",
+        _parse_name,
+        "a consumer name (letters, digits, _ and -)",
+        "Durable consumer of crisp consume: processes with the same name share the work "
+        "and resume where the last one stopped.",
+    )
+    consume_listen: Address = _setting(
+        Address("127.0.0.1", 8088),
+        _parse_address,
+        "HOST:PORT, e.g. 127.0.0.1:8088",
+        "Address of crisp consume's /health (503 while NATS is unreachable) and /metrics.",
+    )
+    # Collector: line protocol over UDP (issue 5).
+    collector_udp_listen: Address | None = _setting(
+        None,
+        _parse_optional_address,
+        "empty (off) or HOST:PORT, e.g. 127.0.0.1:8089",
+        "UDP address for line protocol datagrams (InfluxDB's UDP input: no answer, no "
+        "auth, one database); empty turns UDP off.",
+    )
+    collector_udp_db: str = _setting(
+        "udp",
+        _parse_name,
+        "a database name",
+        "Database every UDP point is written to.",
+    )
+    collector_udp_precision: str = _setting(
+        "ns",
+        _choice("ns", "n", "us", "u", "ms", "s", "m", "h"),
+        "one of ns, us, ms, s, m, h",
+        "Unit of the timestamps in UDP line protocol.",
+    )
+    # Collector: cardinality guard (issue 5).
+    collector_max_series_per_measurement: int = _setting(
+        100_000,
+        _parse_limit,
+        "a non-negative integer (series; 0 turns the limit off)",
+        "Active series one measurement may have in the collector; points of new series "
+        "past it are refused with 400. About 70 bytes of memory per series tracked.",
+    )
+    collector_max_series_per_database: int = _setting(
+        1_000_000,
+        _parse_limit,
+        "a non-negative integer (series; 0 turns the limit off)",
+        "Active series one database (tenant) may have in the collector, over all its "
+        "measurements; points of new series past it are refused with 400.",
+    )
+    # Collector: write tokens per tenant (issue 5).
+    write_tokens_file: Path | None = _setting(
+        None,
+        _parse_optional_path,
+        "empty or a JSON file path",
+        "Write tokens (SHA-256 hashes) each limited to databases; the collector re-reads "
+        "the file when it changes. Empty: only CRISP_ADMIN_TOKEN (or local mode).",
+    )
+    # Collector: edge pre-aggregation (issue 5).
+    collector_aggregation_file: Path | None = _setting(
+        None,
+        _parse_optional_path,
+        "empty (off) or a YAML/JSON file path",
+        "Pre-aggregation rules: per measurement, a series' points within a window become "
+        "one point (sum, mean, min, max, last, count per field) before delivery; fewer "
+        "points to store, one extra fsync per flush. Read at start-up.",
+    )
+    # Collector: several processes on one port (issue 5).
+    collector_workers: int = _setting(
+        1,
+        _parse_positive_int,
+        "a positive integer (processes)",
+        "Collector processes sharing the listen port (SO_REUSEPORT; the kernel spreads "
+        "connections), each with its own spool SPOOL_DIR/worker-N; use about one per core. "
+        "More than 1 needs an http(s):// or nats:// sink.",
     )
     admin_token: str = _setting(
         "",
@@ -378,6 +504,44 @@ class Settings:
         _parse_name,
         "a database name",
         "Database the console's latency endpoint reads when the request names none.",
+    )
+    # Console drill-down and demo data (issue 6).
+    latency_breakdown_tags: str = _setting(
+        "endpoint,host",
+        _parse_host_list,
+        "comma-separated tag keys, e.g. endpoint,host",
+        "Tags of CRISP_LATENCY_MEASUREMENT a service page breaks down by; Explore drills "
+        "down in this order after CRISP_LATENCY_SERVICE_TAG.",
+    )
+    demo_data: bool = _setting(
+        False,
+        _parse_bool,
+        "true or false",
+        "crisp serve writes an hour of demo api_latency and http_requests points into "
+        "CRISP_CONSOLE_DEFAULT_DB at start, then live points every 10 s. Never in production.",
+    )
+
+    # Alerting worker (issue 7).
+    worker_listen: Address = _setting(
+        Address("127.0.0.1", 8089),
+        _parse_address,
+        "HOST:PORT, e.g. 127.0.0.1:8089",
+        "Address of crisp worker's self-metrics (/metrics, /health); in crisp serve the "
+        "worker's metrics are on the storage API's /metrics instead.",
+    )
+    worker_lease: float = _setting(
+        60.0,
+        _parse_duration_seconds,
+        "a duration such as 60s",
+        "How long a worker holds a rule or notification group it claimed; when a worker "
+        "dies, another takes its work over after this. Longer than one evaluation or send.",
+    )
+    alert_history_retention: float = _setting(
+        30 * 86400.0,
+        _parse_duration_seconds,
+        "a duration such as 720h (30 days)",
+        "How long alert transition history and the notification log are kept; the worker "
+        "deletes older rows every few minutes.",
     )
 
     @classmethod

@@ -1,53 +1,15 @@
-import asyncio
 import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import cramjam
 import pytest
 from opentelemetry.proto.metrics.v1.metrics_pb2 import Gauge, Metric, NumberDataPoint
-from prometheus_client import CollectorRegistry
-from starlette.testclient import TestClient
 
-from crisp.collector.app import create_app
-from crisp.collector.handlers import CollectorContext
-from crisp.collector.metrics import CollectorMetrics
-from crisp.collector.records import SpoolRecord, decode_record
-from crisp.collector.spool import Spool
+from tests.unit.collector.helpers import NOW_NS, Harness
 from tests.unit.protocols.otlp.test_otlp import request as otlp_request
 from tests.unit.protocols.remote_write.messages import write_request
-
-NOW_NS = 1_767_225_600_000_000_000
-
-
-class Harness:
-    def __init__(self, tmp_path: Path, **ctx_args: Any) -> None:
-        registry = CollectorRegistry()
-        self.spool = Spool(tmp_path / "spool", max_bytes=ctx_args.pop("max_bytes", 10**8))
-        ctx = CollectorContext(
-            spool=self.spool,
-            metrics=CollectorMetrics(registry),
-            clock_ns=lambda: NOW_NS,
-            **ctx_args,
-        )
-        self.client = TestClient(create_app(ctx, registry, "embedded"))
-
-    def close(self) -> None:
-        asyncio.run(self.spool.close())
-
-    def spooled(self) -> list[SpoolRecord]:
-        payloads, _ = self.spool.read(self.spool.acknowledged, 1 << 30)
-        return [decode_record(p) for p in payloads]
-
-    def rows(self) -> list[tuple[str, str | None, str, dict[str, Any]]]:
-        return [
-            (r.database, r.rp, m.measurement, row)
-            for r in self.spooled()
-            for m in r.batch
-            for row in m.table.to_pylist()
-        ]
 
 
 @pytest.fixture

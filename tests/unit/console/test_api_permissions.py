@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -48,6 +49,12 @@ READS = [
     ("alice", "get", "/api/metrics/latency/?service=checkout", None, 200),
     ("alice", "get", "/api/metrics/latency/?service=checkout&db=secret", None, 403),
     ("nora", "get", "/api/metrics/latency/?service=checkout", None, 403),
+    ("alice", "get", "/api/services/checkout/?db=metrics", None, 200),
+    ("alice", "get", "/api/services/checkout/?db=secret", None, 403),
+    ("nora", "get", "/api/services/checkout/?db=metrics", None, 403),
+    (None, "get", "/api/services/checkout/?db=metrics", None, 401),
+    ("alice", "get", f"/api/query/?q={json.dumps(QUERY_B)}", None, 403),
+    ("bob", "get", f"/api/query/?format=csv&q={json.dumps(QUERY_B)}", None, 200),
     ("alice", "get", "/api/schema/", None, 200),
     ("alice", "get", "/api/teams/", None, 200),
     ("alice", "get", "/api/tokens/", None, 200),
@@ -96,6 +103,18 @@ DASHBOARD_CASES = [
     ("bob", "delete", "a", 404),
     ("nora", "create", "a", 403),
     ("root", "delete", "b", 204),
+    # Running a panel, its variables and export: anyone who reads the dashboard.
+    ("alice", "run", "a", 200),
+    ("alice", "variables", "a", 200),
+    ("alice", "export", "a", 200),
+    ("bob", "run", "a", 404),
+    ("bob", "export", "a", 404),
+    ("nora", "variables", "a", 404),
+    # Importing creates: editors and admins of the target team only.
+    ("alice", "import", "a", 403),
+    ("erin", "import", "a", 201),
+    ("erin", "import", "b", 403),
+    ("root", "import", "b", 201),
 ]
 
 
@@ -112,6 +131,17 @@ def test_dashboard_permissions(
         response = client.patch(_url(world, target), {"title": "Renamed"}, format="json")
     elif action == "delete":
         response = client.delete(_url(world, target))
+    elif action == "run":
+        response = client.post(_url(world, target) + "query/", {"panel": 0}, format="json")
+    elif action == "variables":
+        response = client.get(_url(world, target) + "variable-values/")
+    elif action == "export":
+        response = client.get(_url(world, target) + "export/")
+    elif action == "import":
+        document = {"crisp_dashboard": 1, "title": "Imported", "panels": [PANEL]}
+        response = client.post(
+            "/api/dashboards/import/", {"team": team.pk, "dashboard": document}, format="json"
+        )
     else:
         response = client.post("/api/dashboards/", body, format="json")
     assert response.status_code == status, response.content

@@ -39,6 +39,15 @@ def test_services_from_fixture_without_status_tag(world: World) -> None:
     body = {row["service"]: row for row in response.json()}
     assert set(body) == {"checkout", 'o\'brien "q"'}
     checkout = body["checkout"]
+    assert set(checkout) == {
+        "service",
+        "requests",
+        "rate_per_s",
+        "p95_ms",
+        "p99_ms",
+        "error_rate",
+        "sparkline",
+    }
     # Five points 10, 20, 30, 40, 100 ms in the last hour.
     assert checkout["requests"] == 5
     assert checkout["rate_per_s"] == pytest.approx(5 / 3600)
@@ -155,3 +164,108 @@ def test_services_page_needs_login(backend: MetricsBackend) -> None:
     response = Client().get("/services/")
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+# ---------------------------------------------------------------- one service's page
+
+
+@pytest.fixture
+def shop(settings: Any) -> MetricsBackend:
+    """api: /pay on h1 (10, 20 ms, one 500) and h2 (30 ms); /cart on h1 (40 ms). web: one."""
+    now = time.time_ns()
+    points = [
+        ("api", "/pay", "h1", "200", 10.0),
+        ("api", "/pay", "h1", "500", 20.0),
+        ("api", "/pay", "h2", "200", 30.0),
+        ("api", "/cart", "h1", "200", 40.0),
+        ("web", "/", "w1", "200", 5.0),
+    ]
+    rows = [
+        {
+            "time": now - (i + 1) * MINUTE,
+            "service": service,
+            "endpoint": endpoint,
+            "host": host,
+            "status": status,
+            "duration_ms": value,
+        }
+        for i, (service, endpoint, host, status, value) in enumerate(points)
+    ]
+    memory = MemoryStorage()
+    memory.add(
+        "metrics",
+        "api_latency",
+        table(rows, ["endpoint", "host", "service", "status"], {"duration_ms": FieldType.FLOAT}),
+    )
+    metrics = InProcessBackend(memory, timeout=10)
+    use_backend(settings, metrics)
+    return metrics
+
+
+def detail(client: APIClient, service: str, **params: str) -> Any:
+    return client.get(f"/api/services/{service}/", {"db": "metrics", "range": "-15m", **params})
+
+
+def test_service_detail_breaks_down_by_endpoint_and_host(
+    world: World, shop: MetricsBackend
+) -> None:
+    response = detail(client_for(world, "alice"), "api")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["service"] == "api"
+    assert body["summary"]["requests"] == 4
+    assert body["summary"]["error_rate"] == 0.25
+    assert body["summary"]["p99_ms"] == 40.0
+    assert set(body["breakdowns"]) == {"endpoint", "host"}
+    endpoints = {row["name"]: row for row in body["breakdowns"]["endpoint"]}
+    assert set(endpoints) == {"/cart", "/pay"}  # web's "/" is another service's
+    assert endpoints["/pay"]["requests"] == 3
+    assert endpoints["/pay"]["error_rate"] == pytest.approx(1 / 3)
+    assert endpoints["/pay"]["p95_ms"] == 30.0
+    assert endpoints["/pay"]["rate_per_s"] == pytest.approx(3 / 900)
+    assert endpoints["/cart"]["error_rate"] == 0.0
+    hosts = {row["name"]: row for row in body["breakdowns"]["host"]}
+    assert {name: row["requests"] for name, row in hosts.items()} == {"h1": 3, "h2": 1}
+    assert max(v for v in hosts["h1"]["sparkline"] if v is not None) == 40.0
+
+
+def test_service_detail_breakdown_tags_come_from_settings(
+    world: World, shop: MetricsBackend, settings: Any
+) -> None:
+    settings.CRISP.breakdown_tags = ("host",)
+    body = detail(client_for(world, "alice"), "api").json()
+    assert list(body["breakdowns"]) == ["host"]
+
+
+def test_service_detail_unknown_service_is_404(world: World, shop: MetricsBackend) -> None:
+    response = detail(client_for(world, "alice"), "nobody")
+    assert response.status_code == 404
+    assert "nobody" in response.json()["error"]
+
+
+@pytest.mark.parametrize("service", ["x' OR 1=1 --", 'a"b', "a/b\\", "api' OR service='web"])
+def test_injection_in_service_name(world: World, shop: MetricsBackend, service: str) -> None:
+    from urllib.parse import quote
+
+    response = detail(client_for(world, "alice"), quote(service, safe=""))
+    # A value, never part of the statement: no such service, so nothing found.
+    assert response.status_code == 404, response.content
+
+
+def test_service_detail_needs_access(world: World, shop: MetricsBackend) -> None:
+    assert detail(client_for(world, "bob"), "api").status_code == 403
+    assert APIClient().get("/api/services/api/", {"db": "metrics"}).status_code in (401, 403)
+
+
+def test_service_page_renders_with_names_from_settings(world: World) -> None:
+    client = Client()
+    client.force_login(world.users["alice"])
+    response = client.get("/services/checkout/")
+    assert response.status_code == 200
+    assert b"console/service.js" in response.content
+    assert b'"breakdown_tags": ["endpoint", "host"]' in response.content
+    data = b'<script id="service-data" type="application/json">"checkout"</script>'
+    assert data in response.content
+    escaped = client.get("/services/%3Cb%3E/")
+    assert b"<h1>&lt;b&gt;</h1>" in escaped.content
+    assert Client().get("/services/checkout/").status_code == 302

@@ -84,5 +84,21 @@ def test_logout(client_logged_in: Client) -> None:
 
 def test_admin_lists_console_models(client_logged_in: Client) -> None:
     response = client_logged_in.get("/admin/")
-    for model in (b"Teams", b"Memberships", b"API tokens", b"Dashboards", b"Team databases"):
+    for model in (
+        b"Teams",
+        b"Memberships",
+        b"API tokens",
+        b"Dashboards",
+        b"Team databases",
+        b"Storage databases",
+        b"Storage retention policies",
+        b"Write tokens",
+    ):
         assert model in response.content
+
+
+def test_migrations_match_the_models(backend: MetricsBackend) -> None:
+    from django.core.management import call_command
+
+    # A model change without its migration would fail `crisp manage migrate` users.
+    call_command("makemigrations", "accounts", "dashboards", "--check", "--dry-run", verbosity=0)

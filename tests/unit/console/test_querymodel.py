@@ -189,3 +189,10 @@ def test_parse_interval() -> None:
         parse_interval("10ms")
     with pytest.raises(ValueError, match="invalid interval"):
         parse_interval("soon")
+
+
+@pytest.mark.parametrize("pattern", ["a\nb", "a\\\nb"])
+def test_a_regex_the_grammar_cannot_hold_is_a_clear_error(pattern: str) -> None:
+    # A newline cannot be in an InfluxQL regex literal: refused, never a crash.
+    with pytest.raises(QueryModelError, match="cannot be expressed safely"):
+        translate(replaced(filters=(TagFilter("host", "=~", pattern),)), NOW)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import QuerySet
 
-from crisp.console.accounts.models import EDIT_ROLES, Membership, Team, TeamDatabase
+from crisp.console.accounts.models import EDIT_ROLES, Membership, Role, Team, TeamDatabase
 
 # Django types request.user loosely; the console uses the stock User model.
 AnyUser = User | AbstractBaseUser | AnonymousUser
@@ -55,3 +55,13 @@ def can_edit_team(user: AnyUser, team: Team) -> bool:
     if uid is None:
         return False
     return Membership.objects.filter(user_id=uid, team=team, role__in=EDIT_ROLES).exists()
+
+
+def can_admin_team(user: AnyUser, team: Team) -> bool:
+    """Team admins (and superusers) manage the team's write tokens."""
+    if is_superuser(user):
+        return True
+    uid = _user_id(user)
+    if uid is None:
+        return False
+    return Membership.objects.filter(user_id=uid, team=team, role=Role.ADMIN).exists()

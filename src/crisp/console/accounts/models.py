@@ -87,3 +87,80 @@ class APIToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class StorageDatabase(models.Model):
+    """A database on storage, as the platform team manages it from the admin.
+
+    Saving creates it on storage and deleting drops it there, through the metrics
+    backend (``accounts.storage``); the admin's list is refreshed from storage, so
+    databases made elsewhere (a client's ``CREATE DATABASE``) show up too.
+    """
+
+    name = models.CharField(max_length=256, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = "storage database"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StorageRetentionPolicy(models.Model):
+    """A retention policy of a storage database; saved on storage first, then here."""
+
+    database = models.ForeignKey(
+        StorageDatabase, on_delete=models.CASCADE, related_name="retention_policies"
+    )
+    name = models.CharField(max_length=256)
+    duration = models.CharField(
+        max_length=32, default="INF", help_text="how long points are kept: 30d, 12h, 4w or INF"
+    )
+    shard_duration = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="time span of one shard group: 1d, 1h …; empty: storage's default",
+    )
+    replication = models.PositiveSmallIntegerField(default=1)
+    default = models.BooleanField(
+        default=False, help_text="writes and queries naming no policy use this one"
+    )
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=("database", "name"), name="one_policy_name_per_db"),
+        )
+        ordering = ("database__name", "name")
+        verbose_name = "storage retention policy"
+        verbose_name_plural = "storage retention policies"
+
+    def __str__(self) -> str:
+        return f"{self.database}.{self.name}"
+
+
+class WriteToken(models.Model):
+    """A token the collector accepts for writes to some databases (a tenant's).
+
+    Only its SHA-256 is kept; the clear token is shown once. The collector reads the
+    tokens from CRISP_WRITE_TOKENS_FILE, which the console rewrites on every change
+    (``accounts.write_tokens``).
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="write_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    databases = models.JSONField(help_text="database names (or, for superusers, patterns)")
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("team__name", "name")
+        constraints = (
+            models.UniqueConstraint(fields=("team", "name"), name="one_write_token_name_per_team"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.team.slug}/{self.name}"

@@ -9,14 +9,17 @@ from crisp.console.accounts.models import Team
 class Dashboard(models.Model):
     """Panels (saved explore queries with a grid position) owned by a team.
 
-    ``panels`` is JSON validated by ``dashboards.api.serializers.PanelSerializer``:
-    the database does not check its shape, the API does, on every write.
+    ``panels`` and ``variables`` are JSON validated by ``dashboards.api.serializers``
+    (``PanelSerializer``, ``VariableSerializer``): the database does not check their
+    shape, the API does, on every write. A panel's filter value ``$name`` takes the
+    value chosen for variable ``name`` (see ``dashboards.variables``).
     """
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="dashboards")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     panels = models.JSONField(default=list, blank=True)
+    variables = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

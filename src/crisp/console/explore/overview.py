@@ -1,5 +1,6 @@
-"""The services overview: per service request count and rate, p95/p99 latency, error
-rate and a p95 sparkline, from a few GROUP BY queries over the latency measurement.
+"""The services overview and service pages: per service (or per endpoint, host … of
+one service) request count and rate, p95/p99 latency, error rate and a p95
+sparkline, from a few GROUP BY queries over the latency measurement.
 
 Statements are built as typed AST and rendered by :func:`checked_render`, like explore's;
 the measurement, field and tag names come from settings, the range from the request.
@@ -27,14 +28,25 @@ SPARKLINE_BUCKETS = 30
 
 
 @dataclass
-class ServiceStats:
-    service: str
+class GroupStats:
+    """Stats of one value of the grouping tag: a service, an endpoint, a host."""
+
+    name: str
     requests: int = 0
     rate_per_s: float = 0.0
     p95_ms: float | None = None
     p99_ms: float | None = None
     error_rate: float | None = None
     sparkline: list[float | None] = field(default_factory=list)
+
+
+@dataclass
+class ServiceDetail:
+    """One service's totals and its stats broken down by each breakdown tag."""
+
+    service: str
+    summary: GroupStats | None
+    breakdowns: dict[str, list[GroupStats]]
 
 
 def _select(
@@ -52,20 +64,27 @@ def _select(
     return checked_render(statement)
 
 
-def _rows(database: str, text: str) -> list[tuple[str, dict[str, Any]]]:
-    """(service, row as column → value) for every row of every series."""
-    service_tag = options().latency_service_tag
+def _rows(database: str, text: str, by_tag: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """(value of ``by_tag``, row as column → value) for every row of every series."""
     rows: list[tuple[str, dict[str, Any]]] = []
     for result in metrics_backend().query(text, database):
         for series in result.get("series", []):
-            service = str((series.get("tags") or {}).get(service_tag, ""))
+            name = str((series.get("tags") or {}).get(by_tag, "")) if by_tag else ""
             for row in series["values"]:
-                rows.append((service, dict(zip(series["columns"], row, strict=False))))
+                rows.append((name, dict(zip(series["columns"], row, strict=False))))
     return rows
 
 
-def services_overview(database: str, since: TimePoint, now_ns: int) -> list[ServiceStats]:
-    """Stats of every service with points since ``since``, sorted by name."""
+def group_stats(
+    database: str,
+    since: TimePoint,
+    now_ns: int,
+    by_tag: str | None,
+    *,
+    service: str | None = None,
+) -> list[GroupStats]:
+    """Stats per value of ``by_tag`` (one row named "" when None) with points since
+    ``since``, of one service or all, sorted by name; a few GROUP BY queries in all."""
     opts = options()
     start_ns = since.resolve(now_ns)
     span_ns = max(now_ns - start_ns, SECOND)
@@ -74,31 +93,38 @@ def services_overview(database: str, since: TimePoint, now_ns: int) -> list[Serv
         since_expr = ast.BinaryExpr("-", ast.Call("now"), ast.DurationLiteral(since.ago_ns))
     else:
         since_expr = ast.IntegerLiteral(start_ns)
-    in_range = ast.BinaryExpr(">=", ast.VarRef("time"), since_expr)
-    by_service = ast.VarRef(opts.latency_service_tag)
+    condition: ast.Expr = ast.BinaryExpr(">=", ast.VarRef("time"), since_expr)
+    if service is not None:
+        of_service = ast.BinaryExpr(
+            "=", ast.VarRef(opts.latency_service_tag, "tag"), ast.StringLiteral(service)
+        )
+        condition = ast.BinaryExpr("AND", condition, of_service)
+    by: list[ast.Expr] = [ast.VarRef(by_tag)] if by_tag else []
     value = opts.latency_field
 
-    stats: dict[str, ServiceStats] = {}
+    stats: dict[str, GroupStats] = {}
     summary = _select(
         [
             (aggregate_call("count", value), "requests"),
             (aggregate_call("p95", value), "p95_ms"),
             (aggregate_call("p99", value), "p99_ms"),
         ],
-        in_range,
-        [by_service],
+        condition,
+        by,
     )
-    for service, row in _rows(database, summary):
+    for name, row in _rows(database, summary, by_tag):
         requests = int(row.get("requests") or 0)
         if not requests:
             continue
-        stats[service] = ServiceStats(
-            service=service,
+        stats[name] = GroupStats(
+            name=name,
             requests=requests,
             rate_per_s=requests / (span_ns / SECOND),
             p95_ms=_float(row.get("p95_ms")),
             p99_ms=_float(row.get("p99_ms")),
         )
+    if not stats:
+        return []
 
     if STATUS_TAG in metrics_backend().tag_keys(database, opts.latency_measurement):
         for one in stats.values():
@@ -108,23 +134,38 @@ def services_overview(database: str, since: TimePoint, now_ns: int) -> list[Serv
         )
         errors = _select(
             [(aggregate_call("count", value), "errors")],
-            ast.BinaryExpr("AND", in_range, is_error),
-            [by_service],
+            ast.BinaryExpr("AND", condition, is_error),
+            by,
         )
-        for service, row in _rows(database, errors):
-            if service in stats:
-                stats[service].error_rate = int(row.get("errors") or 0) / stats[service].requests
+        for name, row in _rows(database, errors, by_tag):
+            if name in stats:
+                stats[name].error_rate = int(row.get("errors") or 0) / stats[name].requests
 
     interval = auto_interval(span_ns, SPARKLINE_BUCKETS, SPARKLINE_STEPS)
     spark = _select(
         [(aggregate_call("p95", value), "p95_ms")],
-        in_range,
-        [ast.Call("time", (ast.DurationLiteral(interval),)), by_service],
+        condition,
+        [ast.Call("time", (ast.DurationLiteral(interval),)), *by],
     )
-    for service, row in _rows(database, spark):
-        if service in stats:
-            stats[service].sparkline.append(_float(row.get("p95_ms")))
+    for name, row in _rows(database, spark, by_tag):
+        if name in stats:
+            stats[name].sparkline.append(_float(row.get("p95_ms")))
     return [stats[name] for name in sorted(stats)]
+
+
+def services_overview(database: str, since: TimePoint, now_ns: int) -> list[GroupStats]:
+    """Stats of every service with points since ``since``, sorted by name."""
+    return group_stats(database, since, now_ns, options().latency_service_tag)
+
+
+def service_detail(database: str, service: str, since: TimePoint, now_ns: int) -> ServiceDetail:
+    """One service's totals, and its stats by each of CRISP_LATENCY_BREAKDOWN_TAGS."""
+    totals = group_stats(database, since, now_ns, None, service=service)
+    breakdowns = {
+        tag: group_stats(database, since, now_ns, tag, service=service)
+        for tag in options().breakdown_tags
+    }
+    return ServiceDetail(service, totals[0] if totals else None, breakdowns)
 
 
 def _float(value: Any) -> float | None:

@@ -19,7 +19,7 @@ from crisp.console.explore.timerange import (
     TimePoint,
     auto_interval,
 )
-from crisp.query.influxql import ast, parse_statement
+from crisp.query.influxql import ParseError, ast, parse_statement
 from crisp.query.influxql.durations import SECOND
 from crisp.query.influxql.render import render_statement
 
@@ -150,7 +150,7 @@ def checked_render(statement: ast.Statement) -> str:
     text = render_statement(statement)
     try:
         same = parse_statement(text) == statement
-    except ValueError:
+    except (ValueError, ParseError):
         same = False
     if not same:
         # Only a renderer bug or an input the grammar cannot express gets here.

@@ -9,6 +9,7 @@ from django.conf import settings
 
 from crisp.console.conf import ConsoleOptions
 from crisp.console.explore.backend import MetricsBackend
+from crisp.console.explore.drilldown import next_group_by
 from crisp.console.explore.querymodel import ExploreQuery, checked_render, translate
 from crisp.console.explore.timerange import TimePoint
 from crisp.query.influxql import ast
@@ -29,6 +30,13 @@ class QueryAnswer:
     query: str
     interval_ns: int
     series: list[Series]
+    # What to group by after drilling into one of the series (explore.drilldown).
+    next_group_by: tuple[str, ...] = ()
+
+
+def drill_order() -> tuple[str, ...]:
+    opts = options()
+    return (opts.latency_service_tag, *opts.breakdown_tags)
 
 
 def with_rfc3339_times(series: list[Series]) -> list[Series]:
@@ -46,7 +54,13 @@ def run_explore_query(query: ExploreQuery, now_ns: int) -> QueryAnswer:
     translation = translate(query, now_ns)
     results = metrics_backend().query(translation.text, query.database)
     series = [s for result in results for s in result.get("series", [])]
-    return QueryAnswer(translation.text, translation.interval_ns, with_rfc3339_times(series))
+    following: tuple[str, ...] = ()
+    if query.group_by and series:
+        available = metrics_backend().tag_keys(query.database, query.measurement)
+        following = next_group_by(query, available, drill_order())
+    return QueryAnswer(
+        translation.text, translation.interval_ns, with_rfc3339_times(series), following
+    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
-"""The Explore page: pickers, filters and results, all driven by the API from the browser."""
+"""Explore and service pages: pickers, filters and results, driven by the API from
+the browser; the server only hands the page the names it needs from settings."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -8,6 +11,18 @@ from django.shortcuts import render
 
 from crisp.console.explore.querymodel import AGGREGATES, FILTER_OPS
 from crisp.console.explore.services import options
+
+
+def latency_names() -> dict[str, Any]:
+    """The latency measurement's names (settings), for links into Explore."""
+    opts = options()
+    return {
+        "measurement": opts.latency_measurement,
+        "field": opts.latency_field,
+        "service_tag": opts.latency_service_tag,
+        "breakdown_tags": list(opts.breakdown_tags),
+        "default_db": opts.default_database,
+    }
 
 
 @login_required
@@ -22,17 +37,11 @@ def explore(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def services(request: HttpRequest) -> HttpResponse:
-    # Data comes from /api/services/; the names let rows link to Explore pre-filtered.
-    opts = options()
-    return render(
-        request,
-        "console/services.html",
-        {
-            "latency": {
-                "measurement": opts.latency_measurement,
-                "field": opts.latency_field,
-                "service_tag": opts.latency_service_tag,
-                "default_db": opts.default_database,
-            }
-        },
-    )
+    # Data comes from /api/services/; the names let rows link onwards.
+    return render(request, "console/services.html", {"latency": latency_names()})
+
+
+@login_required
+def service(request: HttpRequest, name: str) -> HttpResponse:
+    # Data comes from /api/services/<name>/, which checks access to the database.
+    return render(request, "console/service.html", {"latency": latency_names(), "service": name})

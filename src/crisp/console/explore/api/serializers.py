@@ -90,6 +90,11 @@ class QueryAnswerSerializer(serializers.Serializer[Any]):
     query = serializers.CharField(help_text="the InfluxQL that ran")
     interval = serializers.CharField()
     series = SeriesSerializer(many=True)
+    next_group_by = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="what to group by after drilling into one series (its tags become "
+        "filters): the next of service → endpoint → host the series does not pin",
+    )
 
 
 class MetaParamsSerializer(serializers.Serializer[Any]):
@@ -128,11 +133,25 @@ class ServicesParamsSerializer(serializers.Serializer[Any]):
         return _time_point(value)
 
 
-class ServiceStatsSerializer(serializers.Serializer[Any]):
-    service = serializers.CharField()
+class GroupStatsSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(help_text="the value of the grouping tag")
     requests = serializers.IntegerField()
     rate_per_s = serializers.FloatField()
     p95_ms = serializers.FloatField(allow_null=True)
     p99_ms = serializers.FloatField(allow_null=True)
     error_rate = serializers.FloatField(allow_null=True)
     sparkline = serializers.ListField(child=serializers.FloatField(allow_null=True))
+
+
+class ServiceStatsSerializer(GroupStatsSerializer):
+    name = None  # type: ignore[assignment]  # the overview names it "service"
+    service = serializers.CharField(source="name")
+
+
+class ServiceDetailSerializer(serializers.Serializer[Any]):
+    service = serializers.CharField()
+    summary = GroupStatsSerializer(allow_null=True, help_text="null: no data in the range")
+    breakdowns = serializers.DictField(
+        child=GroupStatsSerializer(many=True),
+        help_text="breakdown tag (CRISP_LATENCY_BREAKDOWN_TAGS) → stats per value",
+    )

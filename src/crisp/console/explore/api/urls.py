@@ -10,5 +10,6 @@ urlpatterns = [
     path("meta/tag-values/", views.TagValuesView.as_view(), name="api-meta-tag-values"),
     path("meta/fields/", views.FieldKeysView.as_view(), name="api-meta-fields"),
     path("services/", views.ServicesView.as_view(), name="api-services"),
+    path("services/<path:service>/", views.ServiceDetailView.as_view(), name="api-service"),
     path("metrics/latency/", views.LatencyView.as_view(), name="api-metrics-latency"),
 ]

@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crisp.console.accounts.access import can_read_database, readable_databases
 from crisp.console.explore import overview, services
+from crisp.console.explore.api.renderers import CSVRenderer
 from crisp.console.explore.api.serializers import (
     ExploreQuerySerializer,
     LatencyParamsSerializer,
     LatencySerializer,
     MetaParamsSerializer,
     QueryAnswerSerializer,
+    ServiceDetailSerializer,
     ServicesParamsSerializer,
     ServiceStatsSerializer,
 )
-from crisp.console.explore.querymodel import QueryModelError
+from crisp.console.explore.querymodel import MAX_VALUE_LENGTH, ExploreQuery, QueryModelError
 from crisp.query.influxql.durations import format_duration
 
 
@@ -34,25 +39,78 @@ def access_database(request: Request, database: str) -> str:
     return database
 
 
+def _query_from_json(text: str | None) -> ExploreQuerySerializer:
+    """The ``q`` parameter of a GET query: the explore model as JSON, as the page's URL."""
+    if not text:
+        raise ValidationError({"q": ["the query as JSON is required, as the page's URL has it"]})
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise ValidationError({"q": ["not valid JSON"]}) from None
+    if not isinstance(body, dict):
+        raise ValidationError({"q": ["expected a JSON object"]})
+    return ExploreQuerySerializer(data=body)
+
+
+def query_response(request: Request, query: ExploreQuery) -> Response:
+    """Run a checked explore model for the user (403 without access to its database)."""
+    access_database(request, query.database)
+    try:
+        answer = services.run_explore_query(query, time.time_ns())
+    except QueryModelError as error:
+        return Response({"error": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(
+        {
+            "query": answer.query,
+            "interval": format_duration(answer.interval_ns),
+            "series": answer.series,
+            "next_group_by": list(answer.next_group_by),
+        }
+    )
+
+
 class QueryView(APIView):
-    @extend_schema(request=ExploreQuerySerializer, responses=QueryAnswerSerializer)
+    renderer_classes = (JSONRenderer, BrowsableAPIRenderer, CSVRenderer)
+
+    @extend_schema(
+        request=ExploreQuerySerializer,
+        responses={(200, "application/json"): QueryAnswerSerializer, (200, "text/csv"): str},
+    )
     def post(self, request: Request) -> Response:
-        """Run a structured query (the explore model) and answer its series."""
-        serializer = ExploreQuerySerializer(data=request.data)
+        """Run a structured query (the explore model) and answer its series, as JSON or,
+        with ``?format=csv``, as CSV (time, tag columns, value)."""
+        return self._answer(request, ExploreQuerySerializer(data=request.data))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=True, description="the model as JSON")],
+        responses={(200, "application/json"): QueryAnswerSerializer, (200, "text/csv"): str},
+    )
+    def get(self, request: Request) -> Response:
+        """The same as POST with the model in ``q`` (JSON): a link, e.g. a CSV download."""
+        return self._answer(request, _query_from_json(request.query_params.get("q")))
+
+    def _answer(self, request: Request, serializer: ExploreQuerySerializer) -> Response:
         serializer.is_valid(raise_exception=True)
         query = serializer.to_query()
-        access_database(request, query.database)
-        try:
-            answer = services.run_explore_query(query, time.time_ns())
-        except QueryModelError as error:
-            return Response({"error": str(error)}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(
-            {
-                "query": answer.query,
-                "interval": format_duration(answer.interval_ns),
-                "series": answer.series,
-            }
-        )
+        response = query_response(request, query)
+        if isinstance(request.accepted_renderer, CSVRenderer) and response.status_code == 200:
+            response["Content-Disposition"] = f'attachment; filename="{csv_filename(query)}"'
+        return response
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # Errors stay JSON whatever format was asked for.
+        if response.status_code >= 400 and isinstance(
+            getattr(request, "accepted_renderer", None), CSVRenderer
+        ):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def csv_filename(query: ExploreQuery) -> str:
+    """``<measurement>-<aggregate>.csv`` with only safe characters (header injection)."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{query.measurement}-{query.aggregate}")
+    return f"{stem.strip('._') or 'query'}.csv"
 
 
 def _meta_params(request: Request, *required: str) -> dict[str, Any]:
@@ -165,3 +223,26 @@ class ServicesView(APIView):
         database = access_database(request, data["db"])
         stats = overview.services_overview(database, data["range"], time.time_ns())
         return Response(ServiceStatsSerializer(stats, many=True).data)
+
+
+class ServiceDetailView(APIView):
+    @extend_schema(
+        parameters=[
+            DB,
+            OpenApiParameter("range", str, description="-15m, -1h, -7d or RFC3339; default -1h"),
+        ],
+        responses={200: ServiceDetailSerializer},
+    )
+    def get(self, request: Request, service: str) -> Response:
+        """One service: totals, and rate, error rate, p95/p99 by each breakdown tag
+        (CRISP_LATENCY_BREAKDOWN_TAGS: endpoint and host by default)."""
+        params = ServicesParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        database = access_database(request, data["db"])
+        if len(service) > MAX_VALUE_LENGTH or "\x00" in service:
+            raise ValidationError({"service": ["too long or holds NUL"]})
+        detail = overview.service_detail(database, service, data["range"], time.time_ns())
+        if detail.summary is None:
+            raise NotFound(f"no latency data for service {service!r} in this range")
+        return Response(ServiceDetailSerializer(detail).data)

@@ -1,5 +1,8 @@
 // Explore page: pickers fed by /api/meta/*, the query state kept in the URL so a link
-// reproduces the view, results from POST /api/query/ shown as tables.
+// reproduces the view, results from POST /api/query/ as a uPlot chart and tables.
+// Drill-down: a legend entry or a click on a line filters to that series and groups by
+// the next dimension the API names (service → endpoint → host); the trail is kept in
+// the URL (`drill`) and shown as breadcrumbs to go back up.
 "use strict";
 
 const form = document.getElementById("explore");
@@ -8,30 +11,12 @@ const results = document.getElementById("results");
 const influxql = document.getElementById("influxql");
 const filtersBox = document.getElementById("filters");
 const filterTemplate = document.getElementById("filter-row");
+const breadcrumbs = document.getElementById("breadcrumbs");
+const csvLink = document.getElementById("csv");
 let tagKeys = [];
+let drill = [];
 
-function cookie(name) {
-  const found = document.cookie.split("; ").find((c) => c.startsWith(name + "="));
-  return found ? decodeURIComponent(found.split("=")[1]) : "";
-}
-
-async function api(path, options = {}) {
-  const response = await fetch(path, {
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": cookie("csrftoken") },
-    ...options,
-  });
-  const body = await response.json().catch(() => ({ error: response.statusText }));
-  if (!response.ok) {
-    throw new Error(body.error || JSON.stringify(body.fields || body));
-  }
-  return body;
-}
-
-function setStatus(text, isError = false) {
-  statusLine.textContent = text;
-  statusLine.className = isError ? "error" : "";
-}
+const setStatus = (text, isError = false) => Crisp.setStatus(statusLine, text, isError);
 
 function fillSelect(select, values, keep) {
   select.replaceChildren(...values.map((v) => new Option(v, v)));
@@ -39,7 +24,7 @@ function fillSelect(select, values, keep) {
 }
 
 function meta(path, params) {
-  return api(`/api/meta/${path}/?` + new URLSearchParams(params));
+  return Crisp.api(`/api/meta/${path}/?` + new URLSearchParams(params));
 }
 
 async function loadDatabases(state) {
@@ -96,7 +81,7 @@ function addFilter(filter = {}) {
 }
 
 function currentState() {
-  return {
+  const state = {
     database: form.database.value,
     measurement: form.measurement.value,
     field: form.field.value,
@@ -111,15 +96,49 @@ function currentState() {
       value: row.querySelector("[name=value]").value,
     })),
   };
+  if (drill.length) state.drill = drill;
+  return state;
 }
 
 function stateFromURL() {
   const raw = new URLSearchParams(location.search).get("q");
   try {
-    return raw ? JSON.parse(raw) : {};
+    const state = raw ? JSON.parse(raw) : {};
+    return state && typeof state === "object" ? state : {};
   } catch {
     return {};
   }
+}
+
+// The view after drilling into `series` of the answer to `state`.
+function drilledState(state, series, nextGroupBy) {
+  return {
+    ...state,
+    drill: [...(state.drill || []), { tags: series.tags || {}, group_by: state.group_by }],
+    group_by: nextGroupBy,
+  };
+}
+
+// Breadcrumbs: "All" then one crumb per drill step; each but the last links back up.
+function renderBreadcrumbs(state) {
+  const steps = state.drill || [];
+  breadcrumbs.replaceChildren();
+  if (!steps.length) return;
+  const crumbs = [["All", null], ...steps.map((step, i) => [Crisp.seriesLabel({ tags: step.tags }), i])];
+  crumbs.forEach(([text, i], position) => {
+    if (position) breadcrumbs.append(" › ");
+    const last = position === crumbs.length - 1;
+    if (last) {
+      breadcrumbs.append(Object.assign(document.createElement("span"), { textContent: text }));
+      return;
+    }
+    // Going back to before step `position`: its trail, the grouping it replaced.
+    const target = { ...state, drill: steps.slice(0, position), group_by: steps[position].group_by };
+    if (!target.drill.length) delete target.drill;
+    breadcrumbs.append(Object.assign(document.createElement("a"), {
+      href: Crisp.exploreURL(target), textContent: text,
+    }));
+  });
 }
 
 function renderTable(series) {
@@ -138,53 +157,81 @@ function renderTable(series) {
   return table;
 }
 
-const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 let chart = null;
 
-function seriesLabel(series) {
-  const tags = Object.entries(series.tags || {}).map(([k, v]) => `${k}=${v}`).join(", ");
-  return tags || series.name;
-}
-
-// One uPlot chart for all series: they share the GROUP BY time buckets, so the first
-// series' times are the x axis (seconds, as uPlot wants). Drag to zoom, double-click to
-// reset, hover for values, click a legend entry to hide a series.
-function renderChart(answer) {
+// One uPlot chart for all series. Drag to zoom, double-click to reset, hover for
+// values, click a legend swatch to hide a series; when the query is grouped, a legend
+// name or a click on a line drills down into that series.
+function renderChart(state, answer) {
   const box = document.getElementById("chart");
   if (chart) chart.destroy();
   chart = null;
   box.replaceChildren();
   if (!answer.series.length || typeof uPlot === "undefined") return;
-  const times = answer.series[0].values.map((row) => Date.parse(row[0]) / 1000);
-  const data = [times, ...answer.series.map((s) => s.values.map((row) => row[1]))];
+  const data = Crisp.chartData(answer.series);
+  const labels = answer.series.map(Crisp.seriesLabel);
+  const drillable = (state.group_by || []).length > 0;
+  const drillLinks = answer.series.map((s) =>
+    drillable ? Crisp.exploreURL(drilledState(state, s, answer.next_group_by)) : null);
+  let focused = null;
   const options = {
     width: Math.max(box.clientWidth, 600),
     height: 320,
+    focus: { alpha: 0.3 },
+    cursor: { focus: { prox: 16 } },
     series: [
       {},
-      ...answer.series.map((s, i) => ({
-        label: seriesLabel(s), stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: false,
-      })),
+      ...answer.series.map((s, i) => {
+        let label = labels[i];
+        if (drillable) {
+          label = Object.assign(document.createElement("a"), {
+            href: drillLinks[i], textContent: labels[i], className: "drill",
+            title: answer.next_group_by.length ? `drill down: by ${answer.next_group_by.join(", ")}` : "drill down",
+          });
+        }
+        return { label, stroke: Crisp.PALETTE[i % Crisp.PALETTE.length], width: 1.5, spanGaps: false };
+      }),
     ],
-    axes: [{}, { label: form.aggregate.value }],
+    axes: [{}, { label: state.aggregate }],
+    hooks: {
+      setSeries: [(u, index, opts) => { if ("focus" in opts) focused = opts.focus ? index : null; }],
+    },
   };
   chart = new uPlot(options, data, box);
+  if (drillable) {
+    let down = null;
+    chart.over.addEventListener("mousedown", (e) => { down = [e.clientX, e.clientY]; });
+    chart.over.addEventListener("click", (e) => {
+      // A drag zooms; only a still click on a highlighted line drills down.
+      const still = down && Math.abs(e.clientX - down[0]) < 4 && Math.abs(e.clientY - down[1]) < 4;
+      if (still && focused) location.href = drillLinks[focused - 1];
+    });
+  }
   // For tests and for people poking in the console: what the chart was drawn from.
   box.dataset.series = String(answer.series.length);
   box.dataset.points = String(data.slice(1).flat().filter((v) => v !== null).length);
-  window.crispChart = { labels: options.series.slice(1).map((s) => s.label), data };
+  window.crispChart = { labels, data, drill: drillLinks, uplot: chart };
 }
 
 async function run() {
   const state = currentState();
   history.replaceState(null, "", "?" + new URLSearchParams({ q: JSON.stringify(state) }));
+  renderBreadcrumbs(state);
+  const query = Crisp.apiQuery(state);
+  csvLink.href = "/api/query/?" + new URLSearchParams({ format: "csv", q: JSON.stringify(query) });
+  csvLink.hidden = false;
   setStatus("Running…");
   try {
-    const answer = await api("/api/query/", { method: "POST", body: JSON.stringify(state) });
+    const answer = await Crisp.api("/api/query/", { method: "POST", body: JSON.stringify(query) });
     influxql.textContent = answer.query;
-    renderChart(answer);
+    renderChart(state, answer);
     results.replaceChildren(...answer.series.map(renderTable));
-    setStatus(answer.series.length ? `${answer.series.length} series, interval ${answer.interval}` : "No data in this range.");
+    let summary = answer.series.length ? `${answer.series.length} series, interval ${answer.interval}` : "No data in this range.";
+    if (answer.series.length && (state.group_by || []).length) {
+      const next = answer.next_group_by.length ? ` by ${answer.next_group_by.join(", ")}` : "";
+      summary += ` · click a line or legend name to drill down${next}`;
+    }
+    setStatus(summary);
   } catch (error) {
     setStatus(error.message, true);
   }
@@ -192,6 +239,7 @@ async function run() {
 
 async function init() {
   const state = stateFromURL();
+  drill = Array.isArray(state.drill) ? state.drill : [];
   for (const name of ["aggregate", "start", "end", "interval"]) {
     if (state[name]) form[name].value = state[name];
   }
@@ -208,8 +256,35 @@ async function init() {
   }
 }
 
-form.database.addEventListener("change", () => loadMeasurements({}).then(() => loadMeasurementMeta({})).catch((e) => setStatus(e.message, true)));
-form.measurement.addEventListener("change", () => loadMeasurementMeta({}).catch((e) => setStatus(e.message, true)));
+// A new database or measurement starts a new exploration: the trail no longer applies.
+form.database.addEventListener("change", () => { drill = []; loadMeasurements({}).then(() => loadMeasurementMeta({})).catch((e) => setStatus(e.message, true)); });
+form.measurement.addEventListener("change", () => { drill = []; loadMeasurementMeta({}).catch((e) => setStatus(e.message, true)); });
 document.getElementById("add-filter").addEventListener("click", () => addFilter());
 form.addEventListener("submit", (event) => { event.preventDefault(); run(); });
 init();
+
+// "Add to dashboard": the query as run (the drill trail folded into filters) becomes a
+// panel of a dashboard the user may edit.
+const savePanel = document.getElementById("save-panel");
+
+async function loadEditableDashboards() {
+  const dashboards = (await Crisp.api("/api/dashboards/")).filter((d) => d.can_edit);
+  savePanel.dashboard.replaceChildren(...dashboards.map((d) => new Option(d.title, d.id)));
+  savePanel.hidden = dashboards.length === 0;
+}
+
+savePanel.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const id = savePanel.dashboard.value;
+  try {
+    const dashboard = await Crisp.api(`/api/dashboards/${id}/`);
+    const panel = { title: savePanel.title.value, query: Crisp.apiQuery(currentState()) };
+    await Crisp.api(`/api/dashboards/${id}/`, {
+      method: "PATCH", body: JSON.stringify({ panels: [...dashboard.panels, panel] }),
+    });
+    setStatus(`Added to "${dashboard.title}".`);
+  } catch (error) {
+    setStatus(error.message, true);
+  }
+});
+loadEditableDashboards().catch(() => {});

@@ -14,6 +14,8 @@ import pytest
 from tests.conftest import free_port
 from tests.e2e.crisp_process import CrispProcess, crisp
 
+pytestmark = pytest.mark.e2e
+
 
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
