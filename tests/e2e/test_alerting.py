@@ -5,8 +5,6 @@ api_latency points through the collector, a webhook that hears "firing" once and
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.crisp_process import crisp
+from tests.e2e.crisp_process import crisp, query_rows, run_crisp
 from tests.integration.alert_receivers import HTTPReceiver, http_receiver
 
 pytestmark = pytest.mark.e2e
@@ -42,15 +40,6 @@ routes:
 """
 
 
-def run_crisp(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "crisp", *args],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
 def send_until(
     collector: str, duration_ms: float, hook: HTTPReceiver, done: Callable[[], bool]
 ) -> None:
@@ -70,8 +59,7 @@ def send_until(
 
 def has_points(storage: str) -> bool:
     q = "SELECT count(duration_ms) FROM api_latency WHERE time > now() - 1m"
-    response = httpx.post(f"{storage}/query", params={"db": "shop"}, data={"q": q})
-    return bool(response.json()["results"][0].get("series"))
+    return bool(query_rows(storage, "shop", q))
 
 
 def test_p95_rule_fires_once_then_resolves(tmp_path: Path) -> None:

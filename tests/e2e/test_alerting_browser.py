@@ -6,18 +6,10 @@ browser test (``console`` fixture)."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
-from tests.e2e.test_console_browser import (
-    CHROMIUM_ARGS,
-    PASSWORD,
-    UI_TIMEOUT,
-    USER,
-    Console,
-    console,
-)
+from tests.e2e.test_console_browser import Console, browser_page, console, log_in
 
 pytestmark = pytest.mark.e2e
 __all__ = ["console"]  # the fixture, shared with the console's browser test
@@ -33,43 +25,29 @@ query: SELECT percentile(duration_ms, 95) FROM api_latency WHERE time > now() - 
 
 
 def test_rule_editor_previews_then_saves(console: Console) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    chromium = shutil.which("chromium")
-    assert chromium is not None
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.set_default_timeout(UI_TIMEOUT)
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"{console.url}/alerts/")
-            page.get_by_label("User name").fill(USER)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_role("heading", name="Alert rules")).to_be_visible()
-            page.get_by_role("link", name="New rule").click()
+    with browser_page() as (page, errors):
+        page.goto(f"{console.url}/alerts/")
+        log_in(page)
+        expect(page.get_by_role("heading", name="Alert rules")).to_be_visible()
+        page.get_by_role("link", name="New rule").click()
 
-            page.locator("select[name=team]").select_option(label="Payments")
-            page.locator("textarea[name=spec]").fill(RULE)
-            page.locator("#preview-range").fill("1h")
-            page.get_by_role("button", name="Preview").click()
-            # Threshold 0: both services fire after their `for` minute, once each.
-            expect(page.locator("#status")).to_have_text(
-                re.compile(r"^2 series; firing 2 time\(s\) in range\.$")
-            )
-            expect(page.locator("#chart canvas").first).to_be_visible()
-            expect(page.locator("#firing tbody tr")).to_have_count(2)
-            expect(page.locator("#influxql")).to_contain_text("GROUP BY time(1m), service")
+        page.locator("select[name=team]").select_option(label="Payments")
+        page.locator("textarea[name=spec]").fill(RULE)
+        page.locator("#preview-range").fill("1h")
+        page.get_by_role("button", name="Preview").click()
+        # Threshold 0: both services fire after their `for` minute, once each.
+        expect(page.locator("#status")).to_have_text(
+            re.compile(r"^2 series; firing 2 time\(s\) in range\.$")
+        )
+        expect(page.locator("#chart canvas").first).to_be_visible()
+        expect(page.locator("#firing tbody tr")).to_have_count(2)
+        expect(page.locator("#influxql")).to_contain_text("GROUP BY time(1m), service")
 
-            page.get_by_role("button", name="Save").click()
-            expect(page).to_have_url(re.compile(r"/alerts/rules/\d+/$"))
-            expect(page.get_by_role("heading", level=1)).to_have_text(
-                "checkout_p95_high not evaluated"
-            )
-            page.get_by_role("link", name="Rules").click()
-            expect(page.get_by_role("link", name="checkout_p95_high")).to_be_visible()
-            assert errors == []
-        finally:
-            browser.close()
+        page.get_by_role("button", name="Save").click()
+        expect(page).to_have_url(re.compile(r"/alerts/rules/\d+/$"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("checkout_p95_high not evaluated")
+        page.get_by_role("link", name="Rules").click()
+        expect(page.get_by_role("link", name="checkout_p95_high")).to_be_visible()
+        assert errors == []

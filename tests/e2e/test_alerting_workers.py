@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port, require_server
-from tests.e2e.crisp_process import crisp
+from tests.e2e.crisp_process import crisp, run_crisp
 from tests.integration.alert_receivers import http_receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -54,15 +52,6 @@ def postgres_url() -> Iterator[str]:
     yield f"postgres://postgres@{HOST}:{PORT}/{name}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def run_crisp(*args: str, env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "crisp", *args],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def test_two_workers_send_one_notification(tmp_path: Path, postgres_url: str) -> None:

@@ -19,29 +19,21 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.crisp_process import CrispProcess, crisp
+from tests.e2e.crisp_process import QUIET, CrispProcess, collector_stack, crisp, query_rows
 
 pytestmark = pytest.mark.e2e
-
-QUIET = {"CRISP_LOG_LEVEL": "warning"}
 
 
 class Stack:
     def __init__(self, tmp_path: Path) -> None:
-        self.storage_port = free_port()
-        self.collector_port = free_port()
-        self.storage_url = f"http://127.0.0.1:{self.storage_port}"
-        self.collector_url = f"http://127.0.0.1:{self.collector_port}"
-        self.storage_args = (
-            "storage", "--data-dir", str(tmp_path / "data"),
-            "--listen", f"127.0.0.1:{self.storage_port}",
-        )
-        self.collector_args: tuple[str, ...] = (
-            "collector", "--listen", f"127.0.0.1:{self.collector_port}",
-            "--sink", self.storage_url, "--spool-dir", str(tmp_path / "spool"),
-            "--writer-flush-interval", "100ms", "--sink-retry-initial", "50ms",
+        commands = collector_stack(
+            tmp_path, "--writer-flush-interval", "100ms", "--sink-retry-initial", "50ms",
             "--sink-retry-max", "500ms",
-        )
+        )  # fmt: skip
+        self.storage_url = commands.storage_url
+        self.collector_url = commands.collector_url
+        self.storage_args = commands.storage_args
+        self.collector_args = commands.collector_args
 
     @contextmanager
     def storage(self) -> Iterator[CrispProcess]:
@@ -58,16 +50,9 @@ class Stack:
 
     def count(self, db: str, measurement: str, where: str = "") -> int:
         condition = f"{where} AND time >= 0" if where else "time >= 0"
-        response = httpx.get(
-            f"{self.storage_url}/query",
-            params={"db": db, "q": f"SELECT count(seq) FROM {measurement} WHERE {condition}"},
-            timeout=10,
-        )
-        result = response.json()["results"][0]
-        if "error" in result:  # database not created yet: nothing delivered
-            return 0
-        series = result.get("series", [])
-        return int(series[0]["values"][0][1]) if series else 0
+        q = f"SELECT count(seq) FROM {measurement} WHERE {condition}"
+        rows = query_rows(self.storage_url, db, q)
+        return int(rows[0][1]) if rows else 0
 
     def wait_count(self, db: str, measurement: str, expected: int, where: str = "") -> int:
         deadline = time.monotonic() + 60

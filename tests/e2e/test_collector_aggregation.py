@@ -9,12 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
-from tests.e2e.crisp_process import crisp
+from tests.e2e.crisp_process import QUIET, collector_stack, crisp, query_rows
 
 pytestmark = pytest.mark.e2e
 
-QUIET = {"CRISP_LOG_LEVEL": "warning"}
 RULES = """\
 rules:
   - measurement: hits
@@ -27,26 +25,16 @@ rules:
 
 
 def query(storage_url: str, q: str) -> list[list[object]]:
-    response = httpx.get(f"{storage_url}/query", params={"db": "edge", "q": q}, timeout=10)
-    result = response.json()["results"][0]
-    series = result.get("series", []) if "error" not in result else []
-    return [values for s in series for values in s["values"]]
+    return query_rows(storage_url, "edge", q)
 
 
 def test_points_are_summed_per_series_and_window_before_storage(tmp_path: Path) -> None:
     rules = tmp_path / "aggregation.yaml"
     rules.write_text(RULES)
-    storage_port, collector_port = free_port(), free_port()
-    storage_url = f"http://127.0.0.1:{storage_port}"
-    collector_url = f"http://127.0.0.1:{collector_port}"
-    storage_args = (
-        "storage", "--data-dir", str(tmp_path / "data"), "--listen", f"127.0.0.1:{storage_port}",
-    )  # fmt: skip
-    collector_args = (
-        "collector", "--listen", f"127.0.0.1:{collector_port}", "--sink", storage_url,
-        "--spool-dir", str(tmp_path / "spool"), "--writer-flush-interval", "100ms",
-        "--collector-aggregation-file", str(rules),
-    )  # fmt: skip
+    stack = collector_stack(
+        tmp_path, "--writer-flush-interval", "100ms", "--collector-aggregation-file", str(rules)
+    )
+    storage_url, collector_url = stack.storage_url, stack.collector_url
     # Four whole 5 s windows that ended a minute ago: handed out at the first flush.
     start_s = (int(time.time()) // 5) * 5 - 60
     lines = [
@@ -54,7 +42,10 @@ def test_points_are_summed_per_series_and_window_before_storage(tmp_path: Path) 
         for i in range(200)
         for svc in ("a", "b")
     ] + [f"plain,svc=a v={i} {start_s + i}" for i in range(10)]
-    with crisp(*storage_args, env=QUIET) as storage, crisp(*collector_args, env=QUIET) as collector:
+    with (
+        crisp(*stack.storage_args, env=QUIET) as storage,
+        crisp(*stack.collector_args, env=QUIET) as collector,
+    ):
         storage.wait_ready()
         collector.wait_ready()
         for chunk in range(0, len(lines), 50):
@@ -87,17 +78,10 @@ def test_points_are_summed_per_series_and_window_before_storage(tmp_path: Path) 
 def test_kill_9_with_open_windows_loses_and_doubles_nothing(tmp_path: Path) -> None:
     rules = tmp_path / "aggregation.yaml"
     rules.write_text(RULES)
-    storage_port, collector_port = free_port(), free_port()
-    storage_url = f"http://127.0.0.1:{storage_port}"
-    collector_url = f"http://127.0.0.1:{collector_port}"
-    storage_args = (
-        "storage", "--data-dir", str(tmp_path / "data"), "--listen", f"127.0.0.1:{storage_port}",
-    )  # fmt: skip
-    collector_args = (
-        "collector", "--listen", f"127.0.0.1:{collector_port}", "--sink", storage_url,
-        "--spool-dir", str(tmp_path / "spool"), "--writer-flush-interval", "50ms",
-        "--collector-aggregation-file", str(rules),
-    )  # fmt: skip
+    stack = collector_stack(
+        tmp_path, "--writer-flush-interval", "50ms", "--collector-aggregation-file", str(rules)
+    )
+    storage_url, collector_url = stack.storage_url, stack.collector_url
     # Points from 20 s ago to 3 s ahead: closed windows and windows still open.
     start_s = int(time.time()) - 20
     bodies = [
@@ -111,15 +95,15 @@ def test_kill_9_with_open_windows_loses_and_doubles_nothing(tmp_path: Path) -> N
         )
         assert response.status_code == 204, response.text
 
-    with crisp(*storage_args, env=QUIET) as storage:
+    with crisp(*stack.storage_args, env=QUIET) as storage:
         storage.wait_ready()
-        with crisp(*collector_args, env=QUIET) as collector:
+        with crisp(*stack.collector_args, env=QUIET) as collector:
             collector.wait_ready()
             for body in bodies[:10]:
                 send(body)
             time.sleep(0.3)  # some windows handed out, some open in the checkpoint
             collector.stop(signal.SIGKILL)
-        with crisp(*collector_args, env=QUIET) as collector:
+        with crisp(*stack.collector_args, env=QUIET) as collector:
             collector.wait_ready()
             for body in bodies[10:]:
                 send(body)

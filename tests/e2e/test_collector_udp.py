@@ -6,41 +6,31 @@ import socket
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.crisp_process import crisp
+from tests.e2e.crisp_process import QUIET, collector_stack, crisp, query_rows
 
 pytestmark = pytest.mark.e2e
 
-QUIET = {"CRISP_LOG_LEVEL": "warning"}
-
 
 def count(storage_url: str) -> int:
-    response = httpx.get(
-        f"{storage_url}/query",
-        params={"db": "udpdb", "q": "SELECT count(v) FROM sensor WHERE time >= 0"},
-        timeout=10,
-    )
-    result = response.json()["results"][0]
-    series = result.get("series", []) if "error" not in result else []
-    return int(series[0]["values"][0][1]) if series else 0
+    rows = query_rows(storage_url, "udpdb", "SELECT count(v) FROM sensor WHERE time >= 0")
+    return int(rows[0][1]) if rows else 0
 
 
 def test_udp_points_reach_storage_in_the_udp_database(tmp_path: Path) -> None:
-    storage_port, collector_port, udp_port = free_port(), free_port(), free_port()
-    storage_url = f"http://127.0.0.1:{storage_port}"
-    storage_args = (
-        "storage", "--data-dir", str(tmp_path / "data"), "--listen", f"127.0.0.1:{storage_port}",
-    )  # fmt: skip
-    collector_args = (
-        "collector", "--listen", f"127.0.0.1:{collector_port}", "--sink", storage_url,
-        "--spool-dir", str(tmp_path / "spool"), "--writer-flush-interval", "50ms",
+    udp_port = free_port()
+    stack = collector_stack(
+        tmp_path, "--writer-flush-interval", "50ms",
         "--collector-udp-listen", f"127.0.0.1:{udp_port}", "--collector-udp-db", "udpdb",
         "--collector-udp-precision", "s",
     )  # fmt: skip
-    with crisp(*storage_args, env=QUIET) as storage, crisp(*collector_args, env=QUIET) as collector:
+    storage_url = stack.storage_url
+    with (
+        crisp(*stack.storage_args, env=QUIET) as storage,
+        crisp(*stack.collector_args, env=QUIET) as collector,
+    ):
         storage.wait_ready()
         collector.wait_ready()
         assert f"udp://127.0.0.1:{udp_port}" in "".join(collector.output)

@@ -14,11 +14,10 @@ import psutil
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.crisp_process import crisp
+from tests.e2e.crisp_process import QUIET, collector_stack, crisp, query_rows
 
 pytestmark = pytest.mark.e2e
 
-QUIET = {"CRISP_LOG_LEVEL": "warning"}
 CONNECTIONS = 12
 BODIES = 10
 LINES = 50
@@ -26,14 +25,8 @@ BASE_NS = 1_767_225_600_000_000_000
 
 
 def count(storage_url: str) -> int:
-    response = httpx.get(
-        f"{storage_url}/query",
-        params={"db": "load", "q": "SELECT count(seq) FROM m WHERE time >= 0"},
-        timeout=10,
-    )
-    result = response.json()["results"][0]
-    series = result.get("series", []) if "error" not in result else []
-    return int(series[0]["values"][0][1]) if series else 0
+    rows = query_rows(storage_url, "load", "SELECT count(seq) FROM m WHERE time >= 0")
+    return int(rows[0][1]) if rows else 0
 
 
 def listeners(pid: int, port: int) -> set[int]:
@@ -87,23 +80,19 @@ class Load:
 
 
 def test_two_workers_share_the_port_and_every_point_arrives(tmp_path: Path) -> None:
-    storage_port, collector_port = free_port(), free_port()
-    storage_url = f"http://127.0.0.1:{storage_port}"
-    collector_url = f"http://127.0.0.1:{collector_port}"
-    storage_args = (
-        "storage", "--data-dir", str(tmp_path / "data"), "--listen", f"127.0.0.1:{storage_port}",
-    )  # fmt: skip
-    collector_args = (
-        "collector", "--listen", f"127.0.0.1:{collector_port}", "--sink", storage_url,
-        "--spool-dir", str(tmp_path / "spool"), "--writer-flush-interval", "100ms",
-        "--collector-workers", "2",
-    )  # fmt: skip
-    with crisp(*storage_args, env=QUIET) as storage, crisp(*collector_args, env=QUIET) as collector:
+    stack = collector_stack(
+        tmp_path, "--writer-flush-interval", "100ms", "--collector-workers", "2"
+    )
+    storage_url, collector_port = stack.storage_url, stack.collector_port
+    with (
+        crisp(*stack.storage_args, env=QUIET) as storage,
+        crisp(*stack.collector_args, env=QUIET) as collector,
+    ):
         storage.wait_ready()
         collector.wait_ready()
         workers = listeners(collector.process.pid, collector_port)
         assert len(workers) == 2
-        load = Load(collector_url)
+        load = Load(stack.collector_url)
         threads = [threading.Thread(target=load.send, args=(c,)) for c in range(CONNECTIONS)]
         for thread in threads:
             thread.start()

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -170,6 +171,33 @@ print("team_id", team.pk)
         assert storage.stop() == 0, "".join(storage.output)
 
 
+@contextmanager
+def browser_page() -> Iterator[tuple[Page, list[str]]]:
+    """A page of a headless Chromium waiting at most UI_TIMEOUT, and the list of the
+    JavaScript errors it raised."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium is not None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.set_default_timeout(UI_TIMEOUT)
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            yield page, errors
+        finally:
+            browser.close()
+
+
+def log_in(page: Page) -> None:
+    """Fill in and send the login form the page shows."""
+    page.get_by_label("User name").fill(USER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
 def chart(page: Page, series: int) -> dict[str, Any]:
     """What the uPlot chart was drawn from, once the run shows ``series`` series."""
     from playwright.sync_api import expect
@@ -219,7 +247,7 @@ def click_series(page: Page, label: str) -> None:
 
 
 def test_console_explore_drill_down_in_a_browser(console: Console) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     # The API token works like the session: a dashboard for the team, made by script,
     # with a $service variable its panel filters on.
@@ -256,23 +284,13 @@ def test_console_explore_drill_down_in_a_browser(console: Console) -> None:
     assert created.status_code == 201, created.text
     dashboard_id = created.json()["id"]
 
-    chromium = shutil.which("chromium")
-    assert chromium is not None
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with browser_page() as (page, errors):
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         try:
-            page.set_default_timeout(UI_TIMEOUT)
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-
             # Log in: the console sends an anonymous visitor to the login page first.
             page.goto(f"{console.url}/explore/")
             expect(page).to_have_url(re.compile(r"/login/\?next=/explore/"))
-            page.get_by_label("User name").fill(USER)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
+            log_in(page)
             expect(page).to_have_url(re.compile(r"/explore/$"))
             expect(page.get_by_role("heading", name="Explore")).to_be_visible()
 
@@ -447,5 +465,3 @@ def test_console_explore_drill_down_in_a_browser(console: Console) -> None:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "console-explore-failure.png"), full_page=True)
             raise
-        finally:
-            browser.close()

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
@@ -27,12 +28,11 @@ from nats.js.api import ConsumerInfo, StreamInfo
 
 from crisp.collector.deadletter import DeadLetters, read_dead_letter
 from tests.conftest import free_port, require_binary, require_server
-from tests.e2e.crisp_process import CrispProcess, crisp
+from tests.e2e.crisp_process import QUIET, CrispProcess, crisp, query_rows
 
 pytestmark = pytest.mark.integration
 
 NATS = "nats://127.0.0.1:4222"
-QUIET = {"CRISP_LOG_LEVEL": "warning"}
 DURABLE = "crisp-storage"
 
 
@@ -135,19 +135,12 @@ class Stack:
         response = client.post("/write", params={"db": "natsdb"}, content=body)
         assert response.status_code == 204, response.text
 
-    def query(self, q: str) -> list[list[object]]:
-        response = httpx.get(
-            f"{self.storage_url}/query", params={"db": "natsdb", "q": q}, timeout=10
-        )
-        result = response.json()["results"][0]
-        if "error" in result:  # database not created yet: nothing delivered
-            return []
-        series = result.get("series", [])
-        return list(series[0]["values"]) if series else []
+    def query(self, q: str) -> list[list[Any]]:
+        return query_rows(self.storage_url, "natsdb", q)
 
     def count(self, measurement: str = "load") -> int:
         rows = self.query(f"SELECT count(seq) FROM {measurement} WHERE time >= 0")
-        return int(rows[0][1]) if rows else 0  # type: ignore[call-overload]
+        return int(rows[0][1]) if rows else 0
 
     def wait_count(self, expected: int, measurement: str = "load") -> int:
         return eventually(lambda: self.count(measurement), lambda n: n >= expected)

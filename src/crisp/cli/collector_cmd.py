@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crisp.cli.options import add_setting_flags
+from crisp.cli.options import add_setting_alias, add_setting_flags
 from crisp.cli.running import run_until_stopped
 from crisp.core.settings import Settings
 
@@ -63,18 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="replay-dead-letters only: where to resend (default: this collector's address)",
     )
-    help_text, expects, _ = Settings.describe("collector_listen")
-    # `--listen` reads naturally for this command; the long name works too, as
-    # everywhere else. Both set the same setting.
-    parser.add_argument(
-        "--listen",
-        Settings.flag_name("collector_listen"),
-        dest="setting_collector_listen",
-        metavar="COLLECTOR_LISTEN",
-        default=None,
-        help=f"{help_text} Env {Settings.env_name('collector_listen')}; expects {expects}; "
-        f"default {Settings().collector_listen}.",
-    )
+    add_setting_alias(parser, "--listen", "collector_listen")
     add_setting_flags(parser, SETTINGS)
     # Set by the supervisor of CRISP_COLLECTOR_WORKERS on the processes it starts.
     parser.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crisp.cli.options import add_setting_flags
+from crisp.cli.options import add_setting_alias, add_setting_flags
 from crisp.cli.running import run_until_stopped
 from crisp.core.settings import Settings
 
@@ -34,26 +34,8 @@ EXIT_USAGE = 2
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    help_text, expects, _ = Settings.describe("consume_nats")
-    # `--nats` reads naturally here; the long name works too. Both set the same setting.
-    parser.add_argument(
-        "--nats",
-        Settings.flag_name("consume_nats"),
-        dest="setting_consume_nats",
-        metavar="NATS_URL",
-        default=None,
-        help=f"{help_text} Env {Settings.env_name('consume_nats')}; expects {expects}.",
-    )
-    help_text, expects, _ = Settings.describe("consume_listen")
-    parser.add_argument(
-        "--listen",
-        Settings.flag_name("consume_listen"),
-        dest="setting_consume_listen",
-        metavar="CONSUME_LISTEN",
-        default=None,
-        help=f"{help_text} Env {Settings.env_name('consume_listen')}; expects {expects}; "
-        f"default {Settings().consume_listen}.",
-    )
+    add_setting_alias(parser, "--nats", "consume_nats", metavar="NATS_URL")
+    add_setting_alias(parser, "--listen", "consume_listen")
     add_setting_flags(parser, SETTINGS)
 
 

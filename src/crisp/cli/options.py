@@ -17,16 +17,38 @@ def add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> 
     defaults = Settings()
     group = parser.add_argument_group("settings (flag > environment variable > default)")
     for name in names:
-        help_text, expects, secret = Settings.describe(name)
+        secret = Settings.describe(name)[2]
         default = "hidden" if secret else str(getattr(defaults, name))
         group.add_argument(
             Settings.flag_name(name),
             dest=f"setting_{name}",
             metavar=name.upper(),
             default=None,
-            help=f"{help_text} Env {Settings.env_name(name)}; expects {expects}; "
-            f"default {default}.",
+            help=_setting_help(name, default),
         )
+
+
+def add_setting_alias(
+    parser: argparse.ArgumentParser, alias: str, name: str, metavar: str | None = None
+) -> None:
+    """``alias`` and the setting's own flag, both setting ``name``: a command's main
+    setting reads naturally short (``crisp collector --listen``), the long name works
+    too, as everywhere else."""
+    default = str(getattr(Settings(), name))
+    parser.add_argument(
+        alias,
+        Settings.flag_name(name),
+        dest=f"setting_{name}",
+        metavar=metavar or name.upper(),
+        default=None,
+        help=_setting_help(name, default or None),
+    )
+
+
+def _setting_help(name: str, default: str | None) -> str:
+    help_text, expects, _ = Settings.describe(name)
+    shown = f"; default {default}" if default is not None else ""
+    return f"{help_text} Env {Settings.env_name(name)}; expects {expects}{shown}."
 
 
 def settings_from_args(

@@ -7,6 +7,8 @@ in lockstep when it comes back.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,3 +34,9 @@ class Backoff:
 
     def reset(self) -> None:
         self.attempt = 0
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds`` before a retry; ``stop`` being set ends the wait at once."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -19,14 +19,13 @@ state and the output being delivered (``aggregation_checkpoint``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from crisp.collector.aggregation_checkpoint import Checkpoint, PreAggregation
-from crisp.collector.backoff import Backoff
+from crisp.collector.backoff import Backoff, pause
 from crisp.collector.batcher import Batcher, PendingBatch
 from crisp.collector.deadletter import DeadLetters
 from crisp.collector.lp_encode import encode_batch
@@ -35,6 +34,7 @@ from crisp.collector.records import SpoolRecord, decode_record
 from crisp.collector.sinks import Sink, SinkRejected, SinkUnavailable
 from crisp.collector.spool import Position, Spool
 from crisp.core.batch import PointBatch
+from crisp.runtime.lifecycle import finish_task
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +89,7 @@ class Delivery:
         self._spool.wake()
         if self._task is None:
             return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), self._options.drain_seconds + 1)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await finish_task(self._task, self._options.drain_seconds + 1)
 
     async def _run(self) -> None:
         while True:
@@ -114,8 +109,7 @@ class Delivery:
                 log.exception("delivery loop failed; restarting in %.2f s", delay)
                 if self._stop.is_set():
                     return
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
+                await pause(self._stop, delay)
 
     async def _loop(self) -> None:
         batcher = Batcher(self._options.batch_size, self._options.flush_interval)
@@ -249,8 +243,7 @@ class Delivery:
                 self._metrics.sink_retries.inc()
                 log.warning("sink write of %d points failed (%s); retry in %.2f s",
                             points, error, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
+                await pause(self._stop, delay)
                 continue
             except SinkRejected as error:
                 self._dead_letter(pending, error)

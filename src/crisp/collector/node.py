@@ -31,7 +31,6 @@ from crisp.collector.nats_target import is_nats_url, parse_nats_url
 from crisp.collector.sinks import EmbeddedSink, HTTPSink, Sink
 from crisp.collector.spool import Spool
 from crisp.collector.udp import UDPComponent, UDPOptions
-from crisp.collector.workers import SharedPortHTTPComponent
 from crisp.collector.write_tokens import WriteTokensFile
 from crisp.core.settings import Settings
 from crisp.influxapi.server import HTTPComponent
@@ -220,9 +219,8 @@ def collector_node(
         udp_address = settings.collector_udp_listen
         components.append(UDPComponent(udp_address, lambda: pipeline.spool, metrics, udp_options))
     url = settings.collector_listen.url
-    http_component = SharedPortHTTPComponent if shared_port else HTTPComponent
     components.append(
-        http_component(
+        HTTPComponent(
             "collector ingest API",
             app,
             settings.collector_listen,
@@ -234,6 +232,7 @@ def collector_node(
                 "OTLP/HTTP metrics": f"{url}/v1/metrics",
                 "self-metrics": f"{url}/metrics",
             },
+            shared_port=shared_port,
         )
     )
     return components

@@ -23,11 +23,9 @@ server (the one Crisp uses, in our own loop) has no process workers.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,12 +34,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-import psutil
-from granian.constants import Interfaces
-from granian.server.embed import Server
-
-from crisp.core.settings import Address, Settings
-from crisp.influxapi.server import HTTPComponent
+from crisp.core.settings import Settings
+from crisp.influxapi.server import check_port_free
 
 log = logging.getLogger(__name__)
 
@@ -73,48 +67,10 @@ def check_workers(settings: Settings) -> None:
             "can share: with --sink embedded only one process may own the data directory; "
             "run `crisp storage` and use --sink http://HOST:PORT (or a nats:// stream)"
         )
-    address = settings.collector_listen
-    with socket.socket(socket.AF_INET6 if ":" in address.host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((address.host, address.port))
-        except OSError as error:
-            raise ValueError(f"cannot listen on {address}: {error.strerror}") from None
-
-
-class SharedPortHTTPComponent(HTTPComponent):
-    """The collector's HTTP API in one worker: binds next to its siblings.
-
-    No free-port probe (the siblings already listen, with ``SO_REUSEPORT``; the
-    supervisor probed before starting any), and ready means *this* process listens —
-    a connection test would succeed as soon as any sibling does.
-    """
-
-    async def start(self) -> None:
-        self._server = Server(
-            self._app_factory(),
-            address=self._address.host,
-            port=self._address.port,
-            interface=Interfaces.ASGI,
-            log_enabled=False,
-            backlog=1024,
-        )
-        self._task = asyncio.create_task(self._server.serve())
-        await _wait_listening_here(self._address, self._task)
-
-
-async def _wait_listening_here(address: Address, task: asyncio.Task[None]) -> None:
-    this = psutil.Process()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if task.done():
-            task.result()
-            raise RuntimeError(f"HTTP server on {address} exited during start-up")
-        listening = await asyncio.to_thread(this.net_connections, "tcp")
-        if any(c.status == psutil.CONN_LISTEN and c.laddr.port == address.port for c in listening):
-            return
-        await asyncio.sleep(0.02)
-    raise TimeoutError(f"HTTP server on {address} did not start listening within 10 s")
+    try:
+        check_port_free(settings.collector_listen)
+    except OSError as error:
+        raise ValueError(str(error)) from None
 
 
 class Supervisor:

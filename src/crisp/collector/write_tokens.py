@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import hmac
 import json
 import logging
 import threading
@@ -39,7 +38,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from crisp.influxapi.auth import presented_token
+from crisp.influxapi.auth import required_token, same_token
 from crisp.influxapi.errors import HTTPError
 
 log = logging.getLogger(__name__)
@@ -170,14 +169,8 @@ class WriteAuth:
     def check(self, request: Request, database: str) -> None:
         if not self.enabled:
             return
-        token = presented_token(request)
-        if token is None:
-            raise HTTPError(
-                401,
-                "unable to parse authentication credentials",
-                {"WWW-Authenticate": 'Basic realm="crisp"'},
-            )
-        if self.admin_token and hmac.compare_digest(token.encode(), self.admin_token.encode()):
+        token = required_token(request)
+        if self.admin_token and same_token(token, self.admin_token):
             return
         known = self.tokens.lookup(token) if self.tokens is not None else None
         if known is None or known.expired(datetime.now(UTC)):

@@ -15,7 +15,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import APIError
 
-from crisp.collector.backoff import Backoff
+from crisp.collector.backoff import Backoff, pause
 from crisp.collector.deadletter import DeadLetters
 from crisp.collector.lp_encode import encode_batch
 from crisp.collector.nats_messages import (
@@ -29,6 +29,7 @@ from crisp.collector.nats_stream import CONNECTION_ERRORS, connect, ensure_strea
 from crisp.collector.nats_target import NatsTarget
 from crisp.collector.sinks import Sink, SinkRejected, SinkUnavailable
 from crisp.consume.metrics import ConsumeMetrics
+from crisp.runtime.lifecycle import finish_task
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +85,8 @@ class Consumer:
         self._stop.set()
         if self._task is None:
             return
-        try:
-            # Bounded: a connect or a sink write in progress ends within its timeout.
-            await asyncio.wait_for(asyncio.shield(self._task), 3 * self._options.timeout)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        # Bounded: a connect or a sink write in progress ends within its timeout.
+        await finish_task(self._task, 3 * self._options.timeout)
 
     async def _run(self) -> None:
         while not self._stop.is_set():
@@ -102,17 +98,17 @@ class Consumer:
                     "NATS at %s: %s: %s; reconnecting in %.2f s",
                     self._target.display, type(error).__name__, error, delay,
                 )  # fmt: skip
-                await self._pause(delay)
+                await pause(self._stop, delay)
             except ValueError as error:  # the stream exists with other subjects
                 delay = self._backoff.next_delay()
                 log.error("%s; retrying in %.2f s", error, delay)
-                await self._pause(delay)
+                await pause(self._stop, delay)
             except Exception:
                 # The consumer must not die quietly while the process looks alive: start
                 # a new session; unacknowledged messages are redelivered (idempotent).
                 delay = self._backoff.next_delay()
                 log.exception("consume loop failed; restarting in %.2f s", delay)
-                await self._pause(delay)
+                await pause(self._stop, delay)
 
     async def _session(self) -> None:
         client = await connect(self._target, name="crisp-consume", timeout=self._options.timeout)
@@ -190,7 +186,7 @@ class Consumer:
                 for unwritten in messages[index:]:
                     await unwritten.nak(delay=delay)
                 self._metrics.messages.labels("naked").inc(len(messages) - index)
-                await self._pause(delay)
+                await pause(self._stop, delay)
                 return
             except SinkRejected as error:
                 body = error.body or encode_batch(incoming.record.batch).body
@@ -239,7 +235,3 @@ class Consumer:
         # message would block the stream.
         await message.term()
         self._metrics.messages.labels("dead_lettered").inc()
-
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)

@@ -31,9 +31,8 @@ def presented_token(request: Request) -> str | None:
     return request.query_params.get("p")
 
 
-def require_token(request: Request, admin_token: str) -> None:
-    if not admin_token:
-        return
+def required_token(request: Request) -> str:
+    """The token the request presents; 401 asking for credentials when it has none."""
     token = presented_token(request)
     if token is None:
         raise HTTPError(
@@ -41,5 +40,16 @@ def require_token(request: Request, admin_token: str) -> None:
             "unable to parse authentication credentials",
             {"WWW-Authenticate": 'Basic realm="crisp"'},
         )
-    if not hmac.compare_digest(token.encode(), admin_token.encode()):
+    return token
+
+
+def same_token(presented: str, expected: str) -> bool:
+    # Constant time: how long a comparison takes must not tell how much of it matched.
+    return hmac.compare_digest(presented.encode(), expected.encode())
+
+
+def require_token(request: Request, admin_token: str) -> None:
+    if not admin_token:
+        return
+    if not same_token(required_token(request), admin_token):
         raise HTTPError(401, "authorization failed")

@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import logging
 import socket
+import time
 from collections.abc import Callable
 
+import psutil
 from granian.constants import Interfaces
 from granian.server.embed import Server
 from starlette.applications import Starlette
@@ -23,7 +25,14 @@ log = logging.getLogger(__name__)
 
 
 class HTTPComponent:
-    """Serves the app ``app_factory`` builds at start, once what it needs has started."""
+    """Serves the app ``app_factory`` builds at start, once what it needs has started.
+
+    ``shared_port``: one of several processes listening on the same port (granian sets
+    ``SO_REUSEPORT``), as the collector's workers do. Then there is no free-port probe
+    (the siblings already listen; their supervisor probed before starting any), and
+    ready means *this* process listens — a connection test would succeed as soon as
+    any sibling does.
+    """
 
     def __init__(
         self,
@@ -31,16 +40,20 @@ class HTTPComponent:
         app_factory: Callable[[], Starlette],
         address: Address,
         urls: dict[str, str],
+        *,
+        shared_port: bool = False,
     ) -> None:
         self.name = name
         self._app_factory = app_factory
         self._address = address
         self._urls = urls
+        self._shared_port = shared_port
         self._server: Server | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        _check_port_free(self._address)
+        if not self._shared_port:
+            check_port_free(self._address)
         self._server = Server(
             self._app_factory(),
             address=self._address.host,
@@ -50,7 +63,10 @@ class HTTPComponent:
             backlog=1024,
         )
         self._task = asyncio.create_task(self._server.serve())
-        await _wait_listening(self._address, self._task)
+        if self._shared_port:
+            await _wait_listening_here(self._address, self._task)
+        else:
+            await _wait_listening(self._address, self._task)
 
     async def stop(self) -> None:
         if self._server is None or self._task is None:
@@ -63,7 +79,8 @@ class HTTPComponent:
         return self._urls
 
 
-def _check_port_free(address: Address) -> None:
+def check_port_free(address: Address) -> None:
+    """``OSError`` naming ``address`` when nothing may listen there now."""
     # granian reports a busy port from inside its task; check first so the user gets
     # one clear line instead of a traceback.
     with socket.socket(socket.AF_INET6 if ":" in address.host else socket.AF_INET) as probe:
@@ -88,3 +105,17 @@ async def _wait_listening(address: Address, task: asyncio.Task[None]) -> None:
         await writer.wait_closed()
         return
     raise TimeoutError(f"HTTP server on {address} did not start listening within 5 s")
+
+
+async def _wait_listening_here(address: Address, task: asyncio.Task[None]) -> None:
+    this = psutil.Process()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if task.done():
+            task.result()
+            raise RuntimeError(f"HTTP server on {address} exited during start-up")
+        listening = await asyncio.to_thread(this.net_connections, "tcp")
+        if any(c.status == psutil.CONN_LISTEN and c.laddr.port == address.port for c in listening):
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"HTTP server on {address} did not start listening within 10 s")

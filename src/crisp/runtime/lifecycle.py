@@ -8,6 +8,7 @@ keeps a port or a WAL open.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -60,3 +61,14 @@ async def run_components(
                 log.exception("error while stopping %s", component.name)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+async def finish_task(task: asyncio.Task[None], seconds: float) -> None:
+    """Let ``task`` end by itself for up to ``seconds`` (a component's graceful stop),
+    then cancel it."""
+    try:
+        await asyncio.wait_for(asyncio.shield(task), seconds)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

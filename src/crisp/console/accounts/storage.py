@@ -75,19 +75,18 @@ class PolicySpec:
 
 
 def do_create_retention_policy(spec: PolicySpec) -> None:
-    statement = ast.CreateRetentionPolicyStatement(
-        name=spec.name,
-        database=spec.database,
-        duration_ns=spec.duration_ns,
-        replication=spec.replication,
-        shard_duration_ns=spec.shard_duration_ns,
-        default=spec.default,
-    )
-    _run(statement, spec.database)
+    _run_policy(ast.CreateRetentionPolicyStatement, spec)
 
 
 def do_alter_retention_policy(spec: PolicySpec) -> None:
-    statement = ast.AlterRetentionPolicyStatement(
+    _run_policy(ast.AlterRetentionPolicyStatement, spec)
+
+
+def _run_policy(
+    kind: type[ast.CreateRetentionPolicyStatement] | type[ast.AlterRetentionPolicyStatement],
+    spec: PolicySpec,
+) -> None:
+    statement = kind(
         name=spec.name,
         database=spec.database,
         duration_ns=spec.duration_ns,

@@ -15,20 +15,40 @@ from crisp.console.alerts.models import Channel
 from crisp.query.influxql.durations import parse_duration
 
 
-class SilenceForm(forms.Form):
+class _TeamForm(forms.Form):
+    """A form that saves to one of ``teams`` (those the user edits)."""
+
     team = forms.ModelChoiceField(queryset=Team.objects.none())
-    matchers = forms.CharField(
-        help_text="One per line, e.g. service=checkout or env=~prod|staging",
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    duration = forms.CharField(initial="2h", help_text="How long from now, e.g. 30m, 2h, 1d")
-    comment = forms.CharField(required=False, max_length=500)
 
     def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["team"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = teams
+
+
+def _yaml_mapping(
+    text: str, field: str, expected: str, *, empty_is_mapping: bool = False
+) -> dict[Any, Any]:
+    """``text`` parsed as a YAML mapping; else a ValidationError on ``field``."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise forms.ValidationError({field: f"invalid YAML: {exc}"}) from None
+    if empty_is_mapping:
+        value = value or {}
+    if not isinstance(value, dict):
+        raise forms.ValidationError({field: expected})
+    return value
+
+
+class SilenceForm(_TeamForm):
+    matchers = forms.CharField(
+        help_text="One per line, e.g. service=checkout or env=~prod|staging",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    duration = forms.CharField(initial="2h", help_text="How long from now, e.g. 30m, 2h, 1d")
+    comment = forms.CharField(required=False, max_length=500)
 
     def clean_matchers(self) -> list[str]:
         out: list[str] = []
@@ -58,33 +78,21 @@ class SilenceForm(forms.Form):
         return start, start + self.cleaned_data["duration"]
 
 
-class RuleForm(forms.Form):
+class RuleForm(_TeamForm):
     """The rule editor: a team and the rule as YAML (one alert_rules entry)."""
 
-    team = forms.ModelChoiceField(queryset=Team.objects.none())
     spec = forms.CharField(
         label="Rule (YAML)",
         widget=forms.Textarea(attrs={"rows": 16, "class": "json", "spellcheck": "false"}),
     )
     enabled = forms.BooleanField(required=False, initial=True)
 
-    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["team"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = teams
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         team, text = data.get("team"), data.get("spec")
         if team is None or text is None:
             return data
-        try:
-            spec = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise forms.ValidationError({"spec": f"invalid YAML: {exc}"}) from None
-        if not isinstance(spec, dict):
-            raise forms.ValidationError({"spec": "expected a mapping: name, threshold, query…"})
+        spec = _yaml_mapping(text, "spec", "expected a mapping: name, threshold, query…")
         known = list(Channel.objects.filter(team=team).values_list("name", flat=True))
         try:
             data["rule"] = parse_rule(spec, known)
@@ -94,10 +102,9 @@ class RuleForm(forms.Form):
         return data
 
 
-class ChannelForm(forms.Form):
+class ChannelForm(_TeamForm):
     """A channel: name, type and its settings as YAML (secrets sealed when saved)."""
 
-    team = forms.ModelChoiceField(queryset=Team.objects.none())
     name = forms.CharField(max_length=100)
     type = forms.ChoiceField(choices=[(k.value, k.value) for k in ChannelType])
     settings = forms.CharField(
@@ -106,22 +113,12 @@ class ChannelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8, "class": "json", "spellcheck": "false"}),
     )
 
-    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["team"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = teams
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not {"name", "type", "settings"} <= set(data):
             return data
-        try:
-            settings = yaml.safe_load(data["settings"]) or {}
-        except yaml.YAMLError as exc:
-            raise forms.ValidationError({"settings": f"invalid YAML: {exc}"}) from None
-        if not isinstance(settings, dict):
-            raise forms.ValidationError({"settings": "expected a mapping such as url: ..."})
+        expected = "expected a mapping such as url: ..."
+        settings = _yaml_mapping(data["settings"], "settings", expected, empty_is_mapping=True)
         entry = {**settings, "name": data["name"], "type": data["type"]}
         try:
             parse_alert_document({"channels": [entry]})

@@ -5,7 +5,7 @@ an editor of the team, as in the API."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import yaml
@@ -51,6 +51,20 @@ _HISTORY_ROWS = 200
 def _editable(request: HttpRequest) -> QuerySet[Team]:
     teams = access_teams_by_user(request.user)
     return teams.filter(pk__in=[t.pk for t in teams if can_edit_team(request.user, t)])
+
+
+_TeamOwned = TypeVar("_TeamOwned", models.AlertRule, models.Channel, models.Silence)
+
+
+def _edited(request: HttpRequest, kind: type[_TeamOwned], pk: int, doing: str) -> _TeamOwned:
+    """Object ``pk`` of one of the user's teams (else 404), which the user may edit (else
+    403: "only editors of the team may ``doing``")."""
+    found = get_object_or_404(
+        kind.objects.filter(team__in=access_teams_by_user(request.user)), pk=pk
+    )
+    if not can_edit_team(request.user, found.team):
+        raise PermissionDenied(f"only editors of the team may {doing}")
+    return found
 
 
 def rule_summary(rule: models.AlertRule) -> dict[str, Any]:
@@ -165,11 +179,7 @@ def silences(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def silence_expire(request: HttpRequest, pk: int) -> HttpResponse:
-    silence = get_object_or_404(
-        models.Silence.objects.filter(team__in=access_teams_by_user(request.user)), pk=pk
-    )
-    if not can_edit_team(request.user, silence.team):
-        raise PermissionDenied("only editors of the team may expire its silences")
+    silence = _edited(request, models.Silence, pk, "expire its silences")
     now = timezone.now()
     if silence.ends_at > now:
         silence.ends_at = now
@@ -211,11 +221,7 @@ def _failing(channel: models.Channel) -> bool:
 @login_required
 @require_POST
 def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
-    channel = get_object_or_404(
-        models.Channel.objects.filter(team__in=access_teams_by_user(request.user)), pk=pk
-    )
-    if not can_edit_team(request.user, channel.team):
-        raise PermissionDenied("only editors of the team may test its channels")
+    channel = _edited(request, models.Channel, pk, "test its channels")
     log = do_test_channel(channel, request.user.get_username())
     if log.ok:
         messages.success(request, f"Test notification delivered to {channel.name}.")
@@ -240,13 +246,7 @@ annotations:
 def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Create or change a rule as YAML, with a preview of where it would have fired."""
     editable = _editable(request)
-    stored = None
-    if pk is not None:
-        stored = get_object_or_404(
-            models.AlertRule.objects.filter(team__in=access_teams_by_user(request.user)), pk=pk
-        )
-        if not can_edit_team(request.user, stored.team):
-            raise PermissionDenied("only editors of the team may change its rules")
+    stored = _edited(request, models.AlertRule, pk, "change its rules") if pk is not None else None
     if not editable.exists():
         raise PermissionDenied("you edit no team's rules")
     initial = {"spec": _NEW_RULE, "enabled": True}
@@ -281,13 +281,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Create or change a channel; secrets shown as <encrypted> stay as they were."""
     editable = _editable(request)
-    stored = None
-    if pk is not None:
-        stored = get_object_or_404(
-            models.Channel.objects.filter(team__in=access_teams_by_user(request.user)), pk=pk
-        )
-        if not can_edit_team(request.user, stored.team):
-            raise PermissionDenied("only editors of the team may change its channels")
+    stored = _edited(request, models.Channel, pk, "change its channels") if pk is not None else None
     if not editable.exists():
         raise PermissionDenied("you edit no team's channels")
     initial: dict[str, Any] = {"type": "webhook", "settings": "url: https://\n"}
@@ -327,11 +321,7 @@ def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 def rule_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """The rule page's buttons: enable, disable, delete."""
-    rule = get_object_or_404(
-        models.AlertRule.objects.filter(team__in=access_teams_by_user(request.user)), pk=pk
-    )
-    if not can_edit_team(request.user, rule.team):
-        raise PermissionDenied("only editors of the team may change its rules")
+    rule = _edited(request, models.AlertRule, pk, "change its rules")
     if action == "delete":
         do_delete_rule(rule)
         messages.success(request, f"Rule {rule.name} deleted.")

@@ -70,20 +70,4 @@ async function load() {
   }
 }
 
-form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
-form.db.addEventListener("change", load);
-form.range.addEventListener("change", load);
-
-(async () => {
-  const wanted = new URLSearchParams(location.search);
-  if (wanted.get("range")) form.range.value = wanted.get("range");
-  try {
-    const names = await Crisp.api("/api/meta/databases/");
-    form.db.replaceChildren(...names.map((n) => new Option(n, n)));
-    const db = wanted.get("db") || latency.default_db;
-    if (names.includes(db)) form.db.value = db;
-    await load();
-  } catch (error) {
-    setStatus(error.message, true);
-  }
-})();
+latencyForm(form, latency.default_db, setStatus, load);

@@ -12,14 +12,17 @@ function servicePage(service) {
   return `/services/${encodeURIComponent(service)}/?${params}`;
 }
 
-const table = statsTable(document.getElementById("services-table"), "service", servicePage);
+const tableElement = document.getElementById("services-table");
+tableElement.tHead.append(statsHeader("Service", "service"));
+const table = statsTable(tableElement, "service", servicePage);
 
 async function load() {
   if (!form.db.value) return;
   setStatus("Loading…");
-  history.replaceState(null, "", "?" + new URLSearchParams({ db: form.db.value, range: form.range.value }));
+  const params = new URLSearchParams({ db: form.db.value, range: form.range.value });
+  history.replaceState(null, "", "?" + params);
   try {
-    const rows = await Crisp.api("/api/services/?" + new URLSearchParams({ db: form.db.value, range: form.range.value }));
+    const rows = await Crisp.api("/api/services/?" + params);
     setStatus(rows.length ? "" : "No latency data in this range.");
     table.show(rows);
   } catch (error) {
@@ -28,20 +31,4 @@ async function load() {
   }
 }
 
-form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
-form.db.addEventListener("change", load);
-form.range.addEventListener("change", load);
-
-(async () => {
-  const wanted = new URLSearchParams(location.search);
-  if (wanted.get("range")) form.range.value = wanted.get("range");
-  try {
-    const names = await Crisp.api("/api/meta/databases/");
-    form.db.replaceChildren(...names.map((n) => new Option(n, n)));
-    const db = wanted.get("db") || latency.default_db;
-    if (names.includes(db)) form.db.value = db;
-    await load();
-  } catch (error) {
-    setStatus(error.message, true);
-  }
-})();
+latencyForm(form, latency.default_db, setStatus, load);

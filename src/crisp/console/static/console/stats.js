@@ -1,6 +1,8 @@
-// A sortable table of latency stats (GET /api/services/ and /api/services/<name>/
-// rows): name (a link), requests, rate, error rate, p95, p99, p95 sparkline. Click a
-// header to sort; numbers sort largest first, names A→Z, a second click reverses.
+// What the latency pages (services overview, a service's page) share: their
+// database/range form, and a sortable table of latency stats (GET /api/services/ and
+// /api/services/<name>/ rows): name (a link), requests, rate, error rate, p95, p99, p95
+// sparkline. Click a header to sort; numbers sort largest first, names A→Z, a second
+// click reverses.
 "use strict";
 
 function statsTable(table, keyName, linkFor) {
@@ -65,4 +67,26 @@ function statsHeader(first, keyName) {
     row.append(th);
   }
   return row;
+}
+
+// The database/range form (_latency_form.html): `load` runs on submit and on every
+// change. Range and database start from the URL, the database else from `defaultDb`.
+function latencyForm(form, defaultDb, setStatus, load) {
+  form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
+  form.db.addEventListener("change", load);
+  form.range.addEventListener("change", load);
+
+  (async () => {
+    const wanted = new URLSearchParams(location.search);
+    if (wanted.get("range")) form.range.value = wanted.get("range");
+    try {
+      const names = await Crisp.api("/api/meta/databases/");
+      form.db.replaceChildren(...names.map((n) => new Option(n, n)));
+      const db = wanted.get("db") || defaultDb;
+      if (names.includes(db)) form.db.value = db;
+      await load();
+    } catch (error) {
+      setStatus(error.message, true);
+    }
+  })();
 }
