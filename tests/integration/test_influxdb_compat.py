@@ -93,3 +93,27 @@ def test_field_type_conflict_drops_only_the_conflicting_points_like_influxdb(
         assert 'input field "v" on measurement "m" is type integer' in error
         assert error.endswith("dropped=1"), error
     assert answers[0] == answers[1]
+
+
+def test_cardinality_of_an_empty_database_like_influxdb(
+    influxdb: httpx.Client, crisp: TestClient
+) -> None:
+    queries = [
+        "SHOW SERIES CARDINALITY",
+        "SHOW MEASUREMENT CARDINALITY",
+        "SHOW SERIES EXACT CARDINALITY",
+        "SHOW MEASUREMENT EXACT CARDINALITY",
+        "SHOW TAG KEY CARDINALITY",
+    ]
+    answers = []
+    for client in (influxdb, crisp):
+        assert client.post("/query", params={"q": "CREATE DATABASE nothing"}).status_code == 200
+        try:
+            replies = [client.get("/query", params={"db": "nothing", "q": q}) for q in queries]
+            answers.append([(r.status_code, r.json()) for r in replies])
+        finally:
+            client.post("/query", params={"q": "DROP DATABASE nothing"})
+    assert answers[0] == answers[1]
+    # The estimations answer 0; the exact counts answer no series at all.
+    assert answers[1][0][1]["results"][0]["series"][0]["values"] == [[0]]
+    assert "series" not in answers[1][2][1]["results"][0]

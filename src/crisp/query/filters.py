@@ -9,6 +9,7 @@ from __future__ import annotations
 from crisp.core.batch import FieldType
 from crisp.query.columns import NUMERIC, Columns
 from crisp.query.errors import QueryError
+from crisp.query.functions import KEEPS_INTEGER, is_math, math_sql
 from crisp.query.influxql import ast
 from crisp.query.sql import Params, quote_ident
 
@@ -104,11 +105,17 @@ def value_type(expr: ast.Expr, columns: Columns) -> FieldType | None:
             both_integer = left is not FieldType.FLOAT and right is not FieldType.FLOAT
             return FieldType.INTEGER if both_integer and expr.op != "/" else FieldType.FLOAT
         return None
+    if isinstance(expr, ast.Call) and is_math(expr):
+        types = [value_type(arg, columns) for arg in expr.args]
+        if not types or any(t not in NUMERIC for t in types):
+            return None
+        keeps = expr.name in KEEPS_INTEGER and types[0] is not FieldType.FLOAT
+        return types[0] if keeps else FieldType.FLOAT
     return None
 
 
 def value_sql(expr: ast.Expr, columns: Columns, params: Params) -> str:
-    """SQL for a per-row value: field/tag refs, literals and arithmetic between them."""
+    """SQL for a per-row value: field/tag refs, literals, arithmetic and math functions."""
     if isinstance(expr, ast.VarRef):
         kind = columns.kind(expr)
         return quote_ident(expr.name) if kind else "NULL"
@@ -126,4 +133,12 @@ def value_sql(expr: ast.Expr, columns: Columns, params: Params) -> str:
             divisor = f"CAST({rhs} AS DOUBLE)"
             return f"(CASE WHEN {divisor} = 0 THEN 0.0 ELSE CAST({lhs} AS DOUBLE) / {divisor} END)"
         return f"({lhs} {_SQL_ARITHMETIC[expr.op]} {rhs})"
+    if isinstance(expr, ast.Call) and is_math(expr):
+        types = [value_type(arg, columns) for arg in expr.args]
+        args = [value_sql(arg, columns, params) for arg in expr.args]
+        if any(t not in NUMERIC for t in types):
+            # InfluxDB answers null for a math function of a string, bool or absent value.
+            math_sql(expr.name, args, False)  # still checks the number of arguments
+            return "NULL"
+        return math_sql(expr.name, args, types[0] is not FieldType.FLOAT)
     raise QueryError(f"unsupported expression in this position: {type(expr).__name__}")

@@ -8,9 +8,14 @@ awkward in SQL live in ``crisp.query.postagg``.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import Any
+
 from crisp.core.batch import FieldType
 from crisp.query.columns import NUMERIC
 from crisp.query.errors import QueryError
+from crisp.query.influxql import ast
 from crisp.query.sql import Params, quote_ident
 
 AGGREGATES = frozenset({"count", "mean", "median", "spread", "stddev", "sum"})
@@ -26,21 +31,105 @@ TRANSFORMS = frozenset(
         "elapsed",
     }
 )
-_NUMERIC_ONLY = frozenset({"mean", "median", "spread", "stddev", "sum", "percentile"})
+# InfluxQL functions Crisp refuses by name rather than calling them undefined.
+NOT_SUPPORTED = frozenset({"holt_winters", "holt_winters_with_fit"})
+NUMERIC_ONLY = frozenset({"mean", "median", "spread", "stddev", "sum", "percentile"})
+
+# Math functions (InfluxDB 1.6): per row on raw values, or over aggregates. Number of
+# arguments; the ones keeping an integer argument's type (the others give floats).
+MATH: dict[str, int] = {
+    **dict.fromkeys(("abs", "floor", "ceil", "round"), 1),
+    **dict.fromkeys(("sin", "cos", "tan", "asin", "acos", "atan", "exp", "sqrt"), 1),
+    **dict.fromkeys(("ln", "log2", "log10"), 1),
+    **dict.fromkeys(("atan2", "pow", "log"), 2),
+}
+KEEPS_INTEGER = frozenset({"abs", "floor", "ceil", "round"})
+
+
+def _round_half_away(x: float) -> float:
+    return float(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+def _log(x: float, base: float) -> float:
+    return math.log(x) / math.log(base)
+
+
+_PY_MATH: dict[str, Callable[..., Any]] = {
+    "abs": abs,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "round": _round_half_away,  # Go's math.Round, not Python's round-half-even
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "asin": math.asin,
+    "acos": math.acos,
+    "atan": math.atan,
+    "exp": math.exp,
+    "sqrt": math.sqrt,
+    "ln": math.log,
+    "log2": math.log2,
+    "log10": math.log10,
+    "atan2": math.atan2,
+    "pow": math.pow,
+    "log": _log,
+}
+
+
+def math_value(name: str, args: list[Any]) -> Any:
+    """Math function ``name`` in Python, for values computed after the query
+    (e.g. abs(derivative(...))): null in, or out of domain, gives null."""
+    if any(a is None or isinstance(a, bool | str) for a in args):
+        return None
+    try:
+        value = _PY_MATH[name](*args)
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return None
+    if name in KEEPS_INTEGER and all(isinstance(a, int) for a in args):
+        return int(value)
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def is_math(expr: ast.Expr) -> bool:
+    return isinstance(expr, ast.Call) and expr.name in MATH
+
+
+def math_sql(name: str, args: list[str], integer_arg: bool) -> str:
+    """SQL of math function ``name`` over argument SQL ``args`` (arity checked).
+
+    Out-of-domain results (sqrt(-1), ln(0) ...) are null, as InfluxDB answers NaN.
+    """
+    if len(args) != MATH[name]:
+        raise QueryError(
+            f"invalid number of arguments for {name}, expected {MATH[name]}, got {len(args)}"
+        )
+    if name in KEEPS_INTEGER and integer_arg:
+        # An integer is its own floor, ceiling and rounding.
+        return f"abs({args[0]})" if name == "abs" else args[0]
+    floats = [f"CAST({a} AS DOUBLE)" for a in args]
+    if name == "log":
+        value = f"(ln({floats[0]}) / ln({floats[1]}))"
+    elif name == "pow":
+        value = f"pow({floats[0]}, {floats[1]})"
+    else:
+        value = f"{name}({', '.join(floats)})"
+    return f"(CASE WHEN isfinite({value}) THEN {value} END)"
 
 
 def selector_order(name: str, value_sql: str) -> tuple[str, str]:
     """(``arg_min`` or ``arg_max``, ordering key) by which selector ``name`` picks its point.
 
-    Like InfluxDB 1.x, ``min``/``max`` break ties in favour of the earliest point, so
-    equal values always give the same answer (DuckDB compares struct keys field by
-    field).
+    Like InfluxDB 1.x, ``min``/``max`` break ties in favour of the earliest point, and
+    ``first``/``last`` break ties between points of the same time (several series) in
+    favour of the largest value, so equal keys always give the same answer (DuckDB
+    compares struct keys field by field).
     """
     time = quote_ident("time")
     if name == "first":
-        return "arg_min", time
+        return "arg_max", f"{{'t': -{time}, 'v': {value_sql}}}"
     if name == "last":
-        return "arg_max", time
+        return "arg_max", f"{{'t': {time}, 'v': {value_sql}}}"
     if name == "min":
         return "arg_min", f"{{'v': {value_sql}, 't': {time}}}"
     if name == "max":
@@ -59,12 +148,12 @@ def aggregate_sql(
 ) -> tuple[str, str | None]:
     """(value SQL, SQL of the selected point's time or None) for ``name(field)``.
 
-    ``field_type`` None means the measurement lacks the field: the result is NULL
-    (count: 0), as InfluxDB returns nothing for it.
+    ``field_type`` None means the measurement lacks the field: the result is NULL (for
+    count() too), as InfluxDB returns nothing for it.
     """
     if field_type is None:
-        return ("0" if name == "count" else "NULL"), None
-    if name in _NUMERIC_ONLY and field_type not in NUMERIC:
+        return "NULL", None
+    if name in NUMERIC_ONLY and field_type not in NUMERIC:
         raise QueryError(f"unsupported {name} iterator type: {field_type.value}")
     col = quote_ident(field)
     time = quote_ident("time")
@@ -82,10 +171,10 @@ def aggregate_sql(
     }
     if name in simple:
         return simple[name], None
-    if name == "first":
-        return f"arg_min({col}, {time}) {not_null}", f"min({time}) {not_null}"
-    if name == "last":
-        return f"arg_max({col}, {time}) {not_null}", f"max({time}) {not_null}"
+    if name in ("first", "last"):
+        function, key = selector_order(name, col)
+        time_sql = f"{'min' if name == 'first' else 'max'}({time}) {not_null}"
+        return f"{function}({col}, {key}) {not_null}", time_sql
     if name in ("min", "max"):
         function, key = selector_order(name, col)
         return f"{name}({col})", f"{function}({time}, {key}) {not_null}"
@@ -121,3 +210,15 @@ def percentile_sql(col: str, percentile: str) -> tuple[str, str]:
     j = f"b.k - list_position(b.values, {picked}) + 1"
     time_sql = f"list_transform({bound}, lambda b: list_extract(list_sort({ties}), {j}))[1]"
     return value_sql, time_sql
+
+
+def percentile_aux_sql(col: str, percentile: str, aux: str) -> str:
+    """SQL of ``aux`` in the point ``percentile(col, p)`` picks: the k-th by value, then
+    time, as in ``percentile_sql``."""
+    time = quote_ident("time")
+    not_null = f"FILTER (WHERE {col} IS NOT NULL)"
+    n = f"count({col})"
+    k = f"CAST(floor({n} * {percentile} / 100.0 + 0.5) AS BIGINT)"
+    rank = f"(CASE WHEN {k} BETWEEN 1 AND {n} THEN {k} END)"
+    points = f"list({{'v': {col}, 't': {time}, 'a': {aux}}} ORDER BY {col}, {time}) {not_null}"
+    return f"list_extract({points}, {rank}).a"

@@ -19,8 +19,8 @@ from crisp.query.filters import condition_sql
 from crisp.query.influxql import ast
 from crisp.query.influxql.durations import DAY, HOUR, WEEK, format_go_duration
 from crisp.query.results import Series
-from crisp.query.sql import Params, regex_filter
-from crisp.query.timecond import mentions_time, split_condition
+from crisp.query.sql import Params, quote_ident, regex_filter
+from crisp.query.timecond import TimeBounds, mentions_time, split_condition
 from crisp.storage.api import DatabaseNotFound, RetentionPolicy, Storage, TimeRange
 
 _SIX_MONTHS = 182 * DAY
@@ -58,6 +58,7 @@ class MetaRunner:
             ast.ShowTagValuesStatement: self.show_tag_values,
             ast.ShowFieldKeysStatement: self.show_field_keys,
             ast.ShowSeriesStatement: self.show_series,
+            ast.ShowCardinalityStatement: self.show_cardinality,
         }
         handler = handlers.get(type(statement))
         if handler is None:
@@ -188,17 +189,41 @@ class MetaRunner:
     def matching_series(
         self, database: str, measurement: str, condition: ast.Expr | None
     ) -> list[dict[str, str]]:
-        series = list(self.storage.series(database, measurement))
-        # The catalog has no per-series time extent, so time bounds (which tools such as
-        # Grafana add) are accepted and ignored: every series of the measurement counts.
-        _, condition = split_condition(condition, self.now_ns)
+        bounds, condition = split_condition(condition, self.now_ns)
+        if bounds.start_ns is None and bounds.end_ns is None:
+            series = list(self.storage.series(database, measurement))
+        else:
+            series = self.series_in_range(database, measurement, bounds)
         if condition is None:
             return series
         return filter_tag_sets(series, condition)
 
+    def series_in_range(
+        self, database: str, measurement: str, bounds: TimeBounds
+    ) -> list[dict[str, str]]:
+        """Tag sets with a point in ``bounds``: the catalog keeps no time extent per
+        series, so the data answers. (InfluxDB answers per shard: every series of a shard
+        overlapping the range counts, so near a range's ends it may list a few more.)"""
+        time_range = TimeRange(bounds.start_ns, bounds.end_ns)
+        with self.storage.snapshot(database, None, measurement, time_range) as snapshot:
+            tags = Columns.from_schema(snapshot.schema).tags
+            time = quote_ident("time")
+            where, params = [], Params()
+            if bounds.start_ns is not None:
+                where.append(f"{time} >= {params.bind(bounds.start_ns)}")
+            if bounds.end_ns is not None:
+                where.append(f"{time} < {params.bind(bounds.end_ns)}")
+            columns = ", ".join(quote_ident(t) for t in tags) or "1"  # no tags: one series
+            sql = f"SELECT DISTINCT {columns} FROM points WHERE {' AND '.join(where)}"
+            rows = snapshot.connection.execute(sql, params.values).fetchall()
+        return [{k: v for k, v in zip(tags, row, strict=False) if v} for row in rows]
+
     def show_measurements(self, s: ast.ShowMeasurementsStatement) -> list[Series]:
+        if s.condition is not None and mentions_time(s.condition):
+            raise QueryError("SHOW MEASUREMENTS doesn't support time in WHERE clause")
         database = self.db(s.database)
         names = self.resolve(database, (s.source,) if s.source else ())
+
         if s.condition is not None:
             names = [n for n in names if self.matching_series(database, n, s.condition)]
         names = _page(names, s.limit, s.offset)
@@ -206,39 +231,50 @@ class MetaRunner:
             return []
         return [{"name": "measurements", "columns": ["name"], "values": [[n] for n in names]}]
 
+    def tag_keys(self, database: str, measurement: str, condition: ast.Expr | None) -> list[str]:
+        if condition is None:
+            return sorted(self.storage.tag_keys(database, measurement))
+        matched = self.matching_series(database, measurement, condition)
+        return sorted({k for tags in matched for k, v in tags.items() if v})
+
     def show_tag_keys(self, s: ast.ShowTagKeysStatement) -> list[Series]:
         database = self.db(s.database)
         out: list[Series] = []
         for measurement in self.resolve(database, s.sources):
-            if s.condition is None:
-                keys = sorted(self.storage.tag_keys(database, measurement))
-            else:
-                matched = self.matching_series(database, measurement, s.condition)
-                keys = sorted({k for tags in matched for k, v in tags.items() if v})
-            keys = _page(keys, s.limit, s.offset)
+            keys = _page(self.tag_keys(database, measurement, s.condition), s.limit, s.offset)
             if keys:
                 out.append(
                     {"name": measurement, "columns": ["tagKey"], "values": [[k] for k in keys]}
                 )
         return out
 
+    def tag_values(
+        self,
+        database: str,
+        measurement: str,
+        s: ast.ShowTagValuesStatement | ast.ShowCardinalityStatement,
+    ) -> list[tuple[str, str]]:
+        """The (key, value) pairs of ``WITH KEY ...`` in the series matching ``WHERE``."""
+        all_keys = sorted(self.storage.tag_keys(database, measurement))
+        keys = _select_keys(all_keys, s)
+        pairs: set[tuple[str, str]] = set()
+        if not keys:
+            return []
+        if s.condition is None:
+            for key in keys:
+                found = self.storage.tag_values(database, measurement, key)
+                pairs.update((key, v) for v in found)
+        else:
+            for tags in self.matching_series(database, measurement, s.condition):
+                pairs.update((k, tags[k]) for k in keys if tags.get(k))
+        return sorted(pairs)
+
     def show_tag_values(self, s: ast.ShowTagValuesStatement) -> list[Series]:
         database = self.db(s.database)
         out: list[Series] = []
         for measurement in self.resolve(database, s.sources):
-            all_keys = sorted(self.storage.tag_keys(database, measurement))
-            keys = _select_keys(all_keys, s)
-            if not keys:
-                continue
-            pairs: set[tuple[str, str]] = set()
-            if s.condition is None:
-                for key in keys:
-                    found = self.storage.tag_values(database, measurement, key)
-                    pairs.update((key, v) for v in found)
-            else:
-                for tags in self.matching_series(database, measurement, s.condition):
-                    pairs.update((k, tags[k]) for k in keys if tags.get(k))
-            values = _page([list(p) for p in sorted(pairs)], s.limit, s.offset)
+            pairs = self.tag_values(database, measurement, s)
+            values = _page([list(p) for p in pairs], s.limit, s.offset)
             if values:
                 out.append({"name": measurement, "columns": ["key", "value"], "values": values})
         return out
@@ -266,8 +302,60 @@ class MetaRunner:
             return []
         return [{"columns": ["key"], "values": [[k] for k in keys]}]
 
+    def show_cardinality(self, s: ast.ShowCardinalityStatement) -> list[Series]:
+        """Counts of what the matching SHOW statement lists, per measurement except for
+        MEASUREMENT. Without FROM, WHERE, LIMIT or OFFSET, SERIES and MEASUREMENT answer
+        InfluxDB's "cardinality estimation" (here exact)."""
+        database = self.db(s.database)
+        plain = not (s.exact or s.sources or s.condition or s.limit or s.offset)
+        timed = s.condition is not None and mentions_time(s.condition)
+        if timed and s.what in ("SERIES", "MEASUREMENT", "TAG KEY"):
+            what = f"SHOW {s.what} EXACT CARDINALITY"
+            raise QueryError(f"{what} doesn't support time in WHERE clause")
+        try:
+            measurements = self.resolve(database, s.sources)
+        except DatabaseNotFound:
+            if not plain or s.what not in ("SERIES", "MEASUREMENT"):
+                raise
+            measurements = []  # the estimations of a missing database are 0
+        if s.condition is not None and s.what in ("MEASUREMENT", "FIELD KEY"):
+            measurements = [
+                m for m in measurements if self.matching_series(database, m, s.condition)
+            ]
+        if s.what == "MEASUREMENT":
+            if plain:
+                return [_count(None, len(measurements), "cardinality estimation")]
+            counts = _page([len(measurements)], s.limit, s.offset)
+            return [_count(None, counts[0])] if counts and counts[0] else []
+        if s.what == "SERIES" and plain:
+            total = sum(1 for m in measurements for _ in self.storage.series(database, m))
+            return [_count(None, total, "cardinality estimation")]
+        out: list[Series] = []
+        for measurement in measurements:
+            if s.what == "SERIES":
+                count = len(self.matching_series(database, measurement, s.condition))
+            elif s.what == "TAG KEY":
+                count = len(self.tag_keys(database, measurement, s.condition))
+            elif s.what == "TAG VALUES":
+                count = len(self.tag_values(database, measurement, s))
+            else:
+                count = len(self.storage.field_types(database, measurement))
+            # The count is one row, which LIMIT/OFFSET page like any other.
+            if count and _page([count], s.limit, s.offset):
+                out.append(_count(measurement, count))
+        return out
 
-def _select_keys(all_keys: list[str], s: ast.ShowTagValuesStatement) -> list[str]:
+
+def _count(name: str | None, count: int, column: str = "count") -> Series:
+    series: Series = {"columns": [column], "values": [[count]]}
+    if name is not None:
+        series["name"] = name
+    return series
+
+
+def _select_keys(
+    all_keys: list[str], s: ast.ShowTagValuesStatement | ast.ShowCardinalityStatement
+) -> list[str]:
     if s.key_regex is not None:
         matched = regex_filter(all_keys, s.key_regex)
         return matched if s.key_op == "=~" else [k for k in all_keys if k not in matched]

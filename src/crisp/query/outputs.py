@@ -17,14 +17,20 @@ from crisp.query.errors import QueryError
 from crisp.query.filters import value_sql, value_type
 from crisp.query.functions import (
     AGGREGATES,
+    NOT_SUPPORTED,
     SELECTORS,
     TRANSFORMS,
     aggregate_sql,
+    is_math,
+    math_sql,
+    math_value,
+    percentile_aux_sql,
     selector_order,
 )
 from crisp.query.influxql import ast
 from crisp.query.postagg import MULTI_ROW, POST_AGGREGATES, PostAggregate, post_aggregate
 from crisp.query.sql import Params, quote_ident, regex_filter
+from crisp.query.topbottom import NAMES as TOP_BOTTOM
 from crisp.query.transforms import Transform, parse_transform
 
 Formula = Callable[[Mapping[int, Any]], Any]
@@ -38,6 +44,9 @@ class OutputColumn:
     is_count: bool = False
     post: PostAggregate | None = None
     reads_field: bool = True  # False for a tag column of a raw SELECT
+    # Raw SELECT: SQL true when the row has a value of a field this column reads (the
+    # row is kept then, even where the column's own value is null, e.g. sqrt(-1)).
+    present: str | None = None
     # Arithmetic over transformations: computed in Python from hidden input columns.
     formula: Formula | None = None
     inputs: tuple[int, ...] = ()
@@ -45,8 +54,9 @@ class OutputColumn:
 
 
 def has_call(expr: ast.Expr) -> bool:
+    """Whether ``expr`` aggregates, selects or transforms (math functions only map)."""
     if isinstance(expr, ast.Call):
-        return True
+        return not is_math(expr) or any(has_call(arg) for arg in expr.args)
     if isinstance(expr, ast.BinaryExpr):
         return has_call(expr.lhs) or has_call(expr.rhs)
     return False
@@ -80,7 +90,7 @@ def unique_names(names: list[str]) -> list[str]:
 
 def _has_transform(expr: ast.Expr) -> bool:
     if isinstance(expr, ast.Call):
-        return expr.name in TRANSFORMS
+        return expr.name in TRANSFORMS or (is_math(expr) and any(map(_has_transform, expr.args)))
     if isinstance(expr, ast.BinaryExpr):
         return _has_transform(expr.lhs) or _has_transform(expr.rhs)
     return False
@@ -109,8 +119,10 @@ def raw_columns(
                 outs.append(OutputColumn(name, quote_ident(name), reads_field=is_field))
             continue
         names.append(f.alias or field_name(expr))
-        reads_field = _refs_field(expr, columns)
-        outs.append(OutputColumn("", value_sql(expr, columns, params), reads_field=reads_field))
+        fields = _field_refs(expr, columns)
+        present = " OR ".join(f"{quote_ident(f)} IS NOT NULL" for f in fields) or None
+        sql = value_sql(expr, columns, params)
+        outs.append(OutputColumn("", sql, reads_field=bool(fields), present=present))
     if not any(c.reads_field for c in outs):
         return None
     return [replace(c, name=n) for n, c in zip(unique_names(names), outs, strict=True)]
@@ -122,12 +134,16 @@ def _wildcard_names(wildcard: ast.Wildcard, columns: Columns, grouped: set[str])
     return sorted(set(fields) | set(tags))
 
 
-def _refs_field(expr: ast.Expr, columns: Columns) -> bool:
+def _field_refs(expr: ast.Expr, columns: Columns) -> list[str]:
+    """The fields a per-row expression reads, in order, once each."""
     if isinstance(expr, ast.VarRef):
-        return columns.kind(expr) == "field"
+        return [expr.name] if columns.kind(expr) == "field" else []
+    parts: tuple[ast.Expr, ...] = ()
     if isinstance(expr, ast.BinaryExpr):
-        return _refs_field(expr.lhs, columns) or _refs_field(expr.rhs, columns)
-    return False
+        parts = (expr.lhs, expr.rhs)
+    elif isinstance(expr, ast.Call):
+        parts = expr.args
+    return list(dict.fromkeys(f for part in parts for f in _field_refs(part, columns)))
 
 
 # ------------------------------------------------------------------ aggregates
@@ -148,7 +164,7 @@ def aggregate_columns(
             if selector is None or not isinstance(expr, ast.VarRef):
                 raise QueryError("mixing aggregate and non-aggregate queries is not supported")
             names.append(f.alias or expr.name)
-            outs.append(OutputColumn(expr.name, _aux_sql(selector, expr, columns)))
+            outs.append(OutputColumn(expr.name, _aux_sql(selector, expr, columns, params)))
             continue
         if isinstance(expr, ast.Call) and expr.name in TRANSFORMS:
             for name, column, found in _transform_columns(expr, columns, params, interval_ns):
@@ -156,7 +172,7 @@ def aggregate_columns(
                 outs.append(column)
                 any_field = any_field or found
             continue
-        if isinstance(expr, ast.BinaryExpr) and _has_transform(expr):
+        if (isinstance(expr, ast.BinaryExpr) or is_math(expr)) and _has_transform(expr):
             hidden: list[tuple[int, OutputColumn]] = []
             formula = _compile_formula(expr, columns, params, interval_ns, len(outs), hidden)
             for _, column in hidden:
@@ -169,21 +185,26 @@ def aggregate_columns(
             continue
         if isinstance(expr, ast.Call) and expr.name in POST_AGGREGATES:
             if expr.name in MULTI_ROW and len(statement.fields) > 1:
-                raise QueryError(f"{expr.name}() cannot be combined with other fields")
-            post, sql, found = post_aggregate(expr, columns)
+                raise QueryError(
+                    f"aggregate function {expr.name}() cannot be combined with other "
+                    "functions or fields"
+                )
+            post, sql, found = post_aggregate(expr, columns, statement.descending)
             names.append(f.alias or expr.name)
             outs.append(OutputColumn(expr.name, sql, post=post))
             any_field = any_field or found
             continue
         if isinstance(expr, ast.Call) and _expands(expr):
             for name, sql, found in _expand_wildcard_call(expr, columns, params):
-                names.append(name if not f.alias else f"{f.alias}_{name}")
+                # count(*) names count_<field>; with AS c, c_<field>.
+                names.append(f"{f.alias or expr.name}_{name}")
                 outs.append(OutputColumn(name, sql, is_count=expr.name == "count"))
                 any_field = any_field or found
             continue
         sql, found = _aggregate_expr_sql(expr, columns, params)
         names.append(f.alias or field_name(expr))
-        is_count = isinstance(expr, ast.Call) and expr.name == "count"
+        # An empty bucket counts 0, but a field the measurement lacks counts null.
+        is_count = isinstance(expr, ast.Call) and expr.name == "count" and found
         outs.append(OutputColumn("", sql, is_count=is_count))
         any_field = any_field or found
     if not any_field:
@@ -235,15 +256,20 @@ def _selector_with_aux(statement: ast.SelectStatement) -> ast.Call | None:
 
 
 # Selectors that pick one point, whose other columns can be returned beside them.
-_AUX_ORDER = frozenset({"first", "last", "min", "max"})
+_AUX_ORDER = frozenset({"first", "last", "min", "max", "percentile"})
 
 
-def _aux_sql(selector: ast.Call, aux: ast.VarRef, columns: Columns) -> str:
+def _aux_sql(selector: ast.Call, aux: ast.VarRef, columns: Columns, params: Params) -> str:
     """The value of ``aux`` in the row the selector picked (nulls kept, unlike arg_min)."""
     arg = selector.args[0] if selector.args else None
     if not isinstance(arg, ast.VarRef) or columns.kind(arg) != "field" or not columns.kind(aux):
         return "NULL"
     value = quote_ident(arg.name)
+    if selector.name == "percentile":
+        p = selector.args[1] if len(selector.args) == 2 else None
+        if not isinstance(p, ast.IntegerLiteral | ast.NumberLiteral):
+            raise QueryError("expected float argument in percentile()")
+        return percentile_aux_sql(value, params.bind(float(p.value)), quote_ident(aux.name))
     function, key = selector_order(selector.name, value)
     # The _null variants keep a null aux value of the picked row instead of skipping it.
     return f"{function}_null({quote_ident(aux.name)}, {key}) FILTER (WHERE {value} IS NOT NULL)"
@@ -274,6 +300,14 @@ def _compile_formula(
     if isinstance(expr, ast.IntegerLiteral | ast.NumberLiteral):
         constant = expr.value
         return lambda values: constant
+    if isinstance(expr, ast.Call) and is_math(expr):
+        name = expr.name
+        args = [
+            _compile_formula(arg, columns, params, interval_ns, first_index, hidden)
+            for arg in expr.args
+        ]
+        math_sql(name, ["" for _ in args], False)  # checks the number of arguments
+        return lambda values: math_value(name, [arg(values) for arg in args])
     if isinstance(expr, ast.BinaryExpr) and expr.op in ("+", "-", "*", "/", "%"):
         lhs = _compile_formula(expr.lhs, columns, params, interval_ns, first_index, hidden)
         rhs = _compile_formula(expr.rhs, columns, params, interval_ns, first_index, hidden)
@@ -310,7 +344,7 @@ def _expand_wildcard_call(
             sql, found = _aggregate_expr_sql(expanded, columns, params)
         except QueryError:
             continue  # mean(*) skips the fields mean() cannot read, as InfluxDB does
-        out.append((f"{call.name}_{name}", sql, found))
+        out.append((name, sql, found))
     return out
 
 
@@ -330,6 +364,12 @@ def _aggregate_expr_sql(expr: ast.Expr, columns: Columns, params: Params) -> tup
         return sql, lf or rf
     if isinstance(expr, ast.IntegerLiteral | ast.NumberLiteral):
         return params.bind(expr.value), False
+    if isinstance(expr, ast.Call) and is_math(expr):
+        compiled = [_aggregate_expr_sql(arg, columns, params) for arg in expr.args]
+        args = [sql for sql, _ in compiled]
+        # Aggregates of integers may stay integers (sum, min ...); rounding them is a no-op
+        # in InfluxDB too, but only the SQL type says which, so always round as floats.
+        return math_sql(expr.name, args, False), any(found for _, found in compiled)
     if isinstance(expr, ast.Call):
         return _call_sql(expr, columns, params)
     raise QueryError("mixing aggregate and non-aggregate queries is not supported")
@@ -337,10 +377,14 @@ def _aggregate_expr_sql(expr: ast.Expr, columns: Columns, params: Params) -> tup
 
 def _call_sql(call: ast.Call, columns: Columns, params: Params) -> tuple[str, bool]:
     name = call.name
+    if is_math(call):
+        raise QueryError(f"unsupported call: {name}")  # e.g. derivative(abs(mean(v)))
     if name in TRANSFORMS:
         raise QueryError(f"{name}() cannot be used inside arithmetic yet")
-    if name in POST_AGGREGATES:
+    if name in POST_AGGREGATES or name in TOP_BOTTOM:
         raise QueryError(f"{name}() cannot be nested in arithmetic or other functions yet")
+    if name in NOT_SUPPORTED:
+        raise QueryError(f"{name}() is not supported (InfluxDB 1.x has it, Crisp does not yet)")
     if name not in AGGREGATES and name not in SELECTORS:
         raise QueryError(f"undefined function {name}()")
     expected = 2 if name == "percentile" else 1

@@ -21,10 +21,13 @@ from crisp.query.outputs import (
     has_call,
     raw_columns,
     selector_time_sql,
+    unique_names,
 )
 from crisp.query.postagg import POST_AGGREGATES
 from crisp.query.sql import Params, quote_ident, regex_filter
 from crisp.query.timecond import TimeBounds
+from crisp.query.topbottom import NAMES as TOP_BOTTOM
+from crisp.query.topbottom import Selection, find_call, plan_selection
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Plan:
     offset_ns: int
     selector_time: bool = False  # a lone selector reports its point's time
     per_series_limit_in_sql: bool = False
+    selection: Selection | None = None  # top()/bottom(): one struct column per group
 
 
 def time_dimension(statement: ast.SelectStatement, tz_shift_ns: int = 0) -> tuple[int, int]:
@@ -105,7 +109,7 @@ def uses_aggregate(statement: ast.SelectStatement) -> bool:
 
 def _calls_aggregate(expr: ast.Expr) -> bool:
     if isinstance(expr, ast.Call):
-        families = (AGGREGATES, SELECTORS, POST_AGGREGATES)
+        families = (AGGREGATES, SELECTORS, POST_AGGREGATES, TOP_BOTTOM)
         own = any(expr.name in family for family in families)
         return own or any(_calls_aggregate(arg) for arg in expr.args)
     if isinstance(expr, ast.BinaryExpr):
@@ -129,7 +133,12 @@ def plan_select(
     calls = is_aggregate_query(statement)
     raw_transform = calls and not interval_ns and is_raw_transform(statement)
     aggregate = calls and not raw_transform
-    if calls:
+    top_call = find_call(statement) if calls else None
+    selection = None
+    if top_call is not None:
+        selection = plan_selection(statement, top_call, columns, params)
+        out, selector_time = selection_columns(selection), False
+    elif calls:
         out, selector_time = aggregate_columns(statement, columns, params, interval_ns)
     else:
         if interval_ns:
@@ -148,9 +157,11 @@ def plan_select(
         where.append(condition_sql(condition, columns, params))
     if not aggregate:
         # InfluxDB skips rows in which every selected field is null (tags do not count).
-        present = [f"{c.sql} IS NOT NULL" for c in out if c.reads_field]
+        present = [c.present or f"{c.sql} IS NOT NULL" for c in out if c.reads_field]
         where.append("(" + " OR ".join(present) + ")")
     aggregated = aggregated_fields(statement, columns) if aggregate else []
+    if selection is not None:
+        aggregated = [selection.spec.field.name]  # its other arguments only label points
     if aggregated:
         # A group (bucket, tag set) exists only where an aggregated field has a value, so
         # count(v) of a series without v yields no row rather than 0, as in InfluxDB.
@@ -162,10 +173,12 @@ def plan_select(
 
     has_time = not aggregate or bool(interval_ns)
     select: list[str] = []
+    bucket = ""
     if aggregate and interval_ns:
         origin, width = params.bind(offset_ns), params.bind(interval_ns)
         # Floor to the bucket start; SQL's % truncates toward zero, so fold negatives.
-        select.append(f"({time} - ((({time} - {origin}) % {width}) + {width}) % {width})")
+        bucket = f"({time} - ((({time} - {origin}) % {width}) + {width}) % {width})"
+        select.append(bucket)
     elif has_time:
         select.append(time)
     select += group_sql
@@ -174,9 +187,19 @@ def plan_select(
         select.append(selector_time_sql(statement, columns, params))
 
     sql = "SELECT " + ", ".join(f"{e} AS {quote_ident(f'_c{i}')}" for i, e in enumerate(select))
-    sql += " FROM points"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    first = first_point_per(out, selection, statement.descending)
+    if first is not None:
+        # Keep one point per group and key first: top(field, tag, N) the best of each
+        # tag combination, distinct() the first of each value.
+        keys, rank_order = first
+        partition = ", ".join([bucket or "NULL", *group_sql, *keys])
+        rank = f"row_number() OVER (PARTITION BY {partition} ORDER BY {rank_order})"
+        filtered = " WHERE " + " AND ".join(where) if where else ""
+        sql += f" FROM (SELECT * FROM points{filtered} QUALIFY {rank} = 1) AS points"
+    else:
+        sql += " FROM points"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
     first_group = 2 if has_time else 1
     tag_positions = [str(first_group + i) for i in range(len(group_sql))]
     if aggregate:
@@ -193,16 +216,18 @@ def plan_select(
         and not any(c.transform for c in out)
         and bool(statement.limit or statement.offset)
     )
+    # Equal times across series come out in series order, whatever the storage does.
+    other_tags = [f"coalesce({quote_ident(t)}, '')" for t in columns.tags if t not in tags]
     if per_series_limit:
         partition = ", ".join(group_sql) or "NULL"
-        row_number = f"row_number() OVER (PARTITION BY {partition} ORDER BY {time}{direction})"
+        order = ", ".join([f"{time}{direction}", *other_tags])
+        row_number = f"row_number() OVER (PARTITION BY {partition} ORDER BY {order})"
         sql += f" QUALIFY {row_number} > {params.bind(statement.offset)}"
         if statement.limit:
             sql += f" AND {row_number} <= {params.bind(statement.offset + statement.limit)}"
     ordered = tag_positions + (["1" + direction] if has_time else [])
     if not aggregate:
-        # Equal times across series come out in series order, whatever the storage does.
-        ordered += [f"coalesce({quote_ident(t)}, '')" for t in columns.tags if t not in tags]
+        ordered += other_tags
     if ordered:
         sql += " ORDER BY " + ", ".join(ordered)
     if max_rows:
@@ -217,4 +242,28 @@ def plan_select(
         offset_ns=offset_ns,
         selector_time=selector_time,
         per_series_limit_in_sql=per_series_limit,
+        selection=selection,
     )
+
+
+def first_point_per(
+    out: list[OutputColumn], selection: Selection | None, descending: bool
+) -> tuple[list[str], str] | None:
+    """(PARTITION BY terms, ORDER BY) when only the first row per term values counts."""
+    if selection is not None and selection.two_level:
+        return selection.partition, selection.rank_order
+    post = out[0].post if len(out) == 1 else None
+    if post is not None and post.name == "distinct":
+        return [post.column], quote_ident("time") + (" DESC" if descending else "")
+    return None
+
+
+def selection_columns(selection: Selection) -> list[OutputColumn] | None:
+    """The call's column carries the struct; the others are filled from it."""
+    if not selection.field_found:
+        return None
+    first, *rest = unique_names(selection.names)
+    return [
+        OutputColumn(first, selection.value_sql),
+        *(OutputColumn(name, "NULL", reads_field=False) for name in rest),
+    ]

@@ -1,5 +1,5 @@
-"""Aggregates DuckDB collects and Python finishes: distinct, top, bottom, sample,
-integral, mode.
+"""Aggregates DuckDB collects and Python finishes: distinct, sample, integral, mode
+(top and bottom have their own module, ``crisp.query.topbottom``).
 
 DuckDB gathers each group's values (with their times) into a list; the InfluxQL rules
 that are awkward in SQL (tie-breaks by time, several output rows per group, the
@@ -9,7 +9,7 @@ trapezoid rule) are applied here.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from random import SystemRandom
 from typing import Any
@@ -19,19 +19,22 @@ from crisp.query.errors import QueryError
 from crisp.query.influxql import ast
 from crisp.query.sql import quote_ident
 
-POST_AGGREGATES = frozenset({"distinct", "top", "bottom", "sample", "integral", "mode"})
-MULTI_ROW = frozenset({"distinct", "top", "bottom", "sample"})
+POST_AGGREGATES = frozenset({"distinct", "sample", "integral", "mode"})
+MULTI_ROW = frozenset({"distinct", "sample"})
 _SECOND = 1_000_000_000
 
 
 @dataclass(frozen=True)
 class PostAggregate:
     name: str
-    n: int = 0  # top/bottom/sample
+    n: int = 0  # sample
+    column: str = ""  # distinct: the SQL of the field whose values it lists
     unit_ns: int = _SECOND  # integral
 
 
-def post_aggregate(call: ast.Call, columns: Columns) -> tuple[PostAggregate, str, bool]:
+def post_aggregate(
+    call: ast.Call, columns: Columns, descending: bool = False
+) -> tuple[PostAggregate, str, bool]:
     """(how to finish, SQL collecting the group's values, whether the field exists)."""
     name = call.name
     if not call.args or not isinstance(call.args[0], ast.VarRef):
@@ -46,10 +49,16 @@ def post_aggregate(call: ast.Call, columns: Columns) -> tuple[PostAggregate, str
     col, time = quote_ident(ref.name), quote_ident("time")
     not_null = f"FILTER (WHERE {col} IS NOT NULL)"
     if name == "distinct":
-        return post, f"list_sort(list(DISTINCT {col}) {not_null})", True
+        # The planner keeps only each value's first point in the query's time order (see
+        # ``first_point_per``): InfluxDB lists the values by the time of that point, then
+        # by value. Descending queries list them backwards; the caller reverses rows.
+        order = f"{time} DESC, {col} DESC" if descending else f"{time}, {col}"
+        return replace(post, column=col), f"list({col} ORDER BY {order}) {not_null}", True
     if name == "mode":
         return post, f"list({col}) {not_null}", True
-    order = f" ORDER BY {time}" if name == "integral" else ""
+    # integral: points in InfluxDB's arrival order, by time then series.
+    tags = "".join(f", coalesce({quote_ident(t)}, '')" for t in columns.tags)
+    order = f" ORDER BY {time}{tags}" if name == "integral" else ""
     return post, f"list({{'t': {time}, 'v': {col}}}{order}) {not_null}", True
 
 
@@ -59,7 +68,7 @@ def _parse_args(call: ast.Call) -> PostAggregate:
         if extra:
             raise QueryError(f"{name} function requires exactly one argument")
         return PostAggregate(name)
-    if name in ("top", "bottom", "sample"):
+    if name == "sample":
         if len(extra) != 1:
             raise QueryError(f"{name}() with tag arguments is not supported yet")
         limit = extra[0]
@@ -95,11 +104,47 @@ def finish_rows(post: PostAggregate, cell: Any) -> list[tuple[int | None, Any]]:
         return []
     if post.name == "distinct":
         return [(None, value) for value in cell]
-    if post.name == "sample":
-        # Random like InfluxDB's reservoir sample; not for security, any source would do.
-        chosen = SystemRandom().sample(cell, min(post.n, len(cell)))
-        return [(p["t"], p["v"]) for p in sorted(chosen, key=lambda p: p["t"])]
-    sign = -1 if post.name == "top" else 1
-    # Largest (smallest) first; on equal values the earlier point wins, as in InfluxDB.
-    chosen = sorted(cell, key=lambda p: (sign * p["v"], p["t"]))[: post.n]
+    # sample: random like InfluxDB's reservoir sample; not for security, any source would do.
+    chosen = SystemRandom().sample(cell, min(post.n, len(cell)))
     return [(p["t"], p["v"]) for p in sorted(chosen, key=lambda p: p["t"])]
+
+
+def integrate_windows(
+    cells: list[tuple[int, Any]], interval_ns: int, offset_ns: int, unit_ns: int
+) -> dict[int, float]:
+    """integral() per GROUP BY time() bucket of one series, as InfluxDB 1.x computes it:
+    one running trapezoid sum over all the series' points, cut at each bucket's end by
+    linear interpolation to the next point, so no area falls between buckets (a jump
+    over empty buckets is counted in the bucket of the point after it).
+
+    ``cells``: (bucket start, that bucket's points as {'t', 'v'} by time) ascending.
+    """
+    sums: dict[int, float] = {}
+    prev: tuple[int, float] | None = None
+    start = end = 0
+    total = 0.0
+    for _, points in cells:
+        for point in points or ():
+            t, v = point["t"], point["v"]
+            if prev is None:
+                prev = (t, v)
+                start = t - (t - offset_ns) % interval_ns
+                end = start + interval_ns
+                continue
+            if t == prev[0]:
+                prev = (t, v)  # several series at one time: the last one carries on
+                continue
+            if t >= end:
+                if prev[0] != end:
+                    at_end = prev[1] + (v - prev[1]) * (end - prev[0]) / (t - prev[0])
+                    total += 0.5 * (at_end + prev[1]) * (end - prev[0]) / unit_ns
+                    prev = (end, at_end)
+                sums[start] = total
+                start = t - (t - offset_ns) % interval_ns
+                end = start + interval_ns
+                total = 0.0
+            total += 0.5 * (v + prev[1]) * (t - prev[0]) / unit_ns
+            prev = (t, v)
+    if prev is not None:
+        sums[start] = total
+    return sums

@@ -24,12 +24,32 @@ class Transform:
     window: int = 0  # moving_average
 
 
-def apply_transform(transform: Transform, points: Sequence[Point]) -> list[Point]:
+# Over GROUP BY time(), these read one bucket before the range so that its first bucket
+# has a predecessor (InfluxDB widens the range by one interval, then trims).
+LOOK_BACK = frozenset(
+    {
+        "derivative",
+        "non_negative_derivative",
+        "difference",
+        "non_negative_difference",
+        "moving_average",
+        "elapsed",
+    }
+)
+
+
+def apply_transform(
+    transform: Transform, points: Sequence[Point], descending: bool = False
+) -> list[Point]:
+    """``points`` in the query's order: with ORDER BY time DESC InfluxDB runs every
+    transformation over the descending sequence (a derivative's elapsed time stays
+    positive, elapsed() comes out negative)."""
     values = [(t, v) for t, v in points if v is not None]
     name = transform.name
     if name in ("derivative", "non_negative_derivative"):
+        sign = -1 if descending else 1
         out = [
-            (t2, (v2 - v1) / ((t2 - t1) / transform.unit_ns))
+            (t2, (v2 - v1) / (sign * (t2 - t1) / transform.unit_ns))
             for (t1, v1), (t2, v2) in pairwise(values)
             if t2 != t1
         ]

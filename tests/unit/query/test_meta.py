@@ -141,3 +141,40 @@ def test_show_ignores_time_bounds(storage: MemoryStorage) -> None:
         storage, "SHOW TAG VALUES WITH KEY = host WHERE time > now() - 1h AND host != 'a'"
     )
     assert result["series"][0]["values"] == [["host", "b"], ["host", "c"]]
+
+
+def test_cardinality_counts_what_the_show_statements_list(storage: MemoryStorage) -> None:
+    # cpu: hosts a, b, c (c without region); mem: host a. Fields: cpu n, s, value; mem free.
+    [plain, exact, by_key, where, measurements, fields] = run(
+        storage,
+        "SHOW SERIES CARDINALITY; SHOW SERIES EXACT CARDINALITY;"
+        ' SHOW TAG VALUES CARDINALITY WITH KEY IN ("host", "region");'
+        " SHOW TAG KEY CARDINALITY WHERE region = 'eu'; SHOW MEASUREMENT EXACT CARDINALITY;"
+        " SHOW FIELD KEY CARDINALITY FROM cpu",
+    )
+    assert plain["series"] == [{"columns": ["cardinality estimation"], "values": [[4]]}]
+    assert exact["series"] == [
+        {"name": "cpu", "columns": ["count"], "values": [[3]]},
+        {"name": "mem", "columns": ["count"], "values": [[1]]},
+    ]
+    assert [s["values"] for s in by_key["series"]] == [[[5]], [[1]]]
+    assert where["series"] == [{"name": "cpu", "columns": ["count"], "values": [[2]]}]
+    assert measurements["series"] == [{"columns": ["count"], "values": [[2]]}]
+    assert fields["series"] == [{"name": "cpu", "columns": ["count"], "values": [[3]]}]
+
+
+def test_show_with_time_bounds_lists_series_with_points_in_range(storage: MemoryStorage) -> None:
+    # cpu points: host a at 0-60s, b at 0s and 30s, c only at 5s; mem: host a at 0s.
+    [values, series, measurements] = run(
+        storage,
+        'SHOW TAG VALUES WITH KEY = "host" WHERE time >= 20s;'
+        " SHOW SERIES WHERE time >= 0s AND time < 6s AND host != 'a';"
+        " SHOW MEASUREMENTS WHERE time > 0",
+    )
+    assert values["series"] == [
+        {"name": "cpu", "columns": ["key", "value"], "values": [["host", "a"], ["host", "b"]]}
+    ]
+    assert series["series"] == [
+        {"columns": ["key"], "values": [["cpu,host=b,region=us"], ["cpu,host=c"]]}
+    ]
+    assert measurements["error"] == "SHOW MEASUREMENTS doesn't support time in WHERE clause"

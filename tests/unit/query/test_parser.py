@@ -323,7 +323,7 @@ ERROR_CASES = [
     ("FOO", "found FOO, expected SELECT, DELETE, SHOW, CREATE, DROP, ALTER at line 1, char 1"),
     (
         "SHOW\nFOO",
-        "found FOO, expected DATABASES, FIELD, MEASUREMENTS, RETENTION, SERIES, TAG"
+        "found FOO, expected DATABASES, FIELD, MEASUREMENT, MEASUREMENTS, RETENTION, SERIES, TAG"
         " at line 2, char 1",
     ),
     ("SELECT v FROM cpu WHERE h = 'abc", "unterminated string literal at line 1, char 29"),

@@ -9,6 +9,7 @@ import pytest
 from crisp.core.batch import FieldType
 from crisp.query.executor import execute
 from crisp.query.guards import QueryGuards
+from crisp.query.postagg import integrate_windows
 from crisp.query.results import Series, StatementResult
 from crisp.storage.api import DatabaseNotFound
 from tests.unit.query.conftest import NOW, S
@@ -117,7 +118,9 @@ def test_group_by_tag_splits_raw_series(storage: MemoryStorage) -> None:
 def test_regex_measurements(storage: MemoryStorage) -> None:
     out = series(storage, "SELECT * FROM /^(cpu|mem)$/ WHERE host = 'a' LIMIT 1")
     assert [s["name"] for s in out] == ["cpu", "mem"]
-    assert out[1]["values"] == [[0, 5, "a"]]
+    # Every series has the columns of both measurements, as in InfluxDB.
+    assert out[1]["columns"] == ["time", "free", "host", "n", "region", "s", "value"]
+    assert out[1]["values"] == [[0, 5, "a", None, None, None, None]]
 
 
 # ------------------------------------------------------------------ aggregates
@@ -266,8 +269,35 @@ def test_non_negative_derivative_drops_decreases(storage: MemoryStorage) -> None
     q = "SELECT non_negative_derivative(value) FROM cpu WHERE host =~ /a|b/ GROUP BY host"
     out = series(storage, q)
     assert out[1]["values"] == [[30 * S, 10 / 30]]
+    q = "SELECT non_negative_difference(value) FROM cpu WHERE host = 'a'"
+    assert values(storage, q) == [[10 * S, 1.0], [20 * S, 2.0], [60 * S, 4.0]]
+
+
+def test_order_by_time_desc_runs_transformations_backwards(storage: MemoryStorage) -> None:
+    # As InfluxDB does: each value minus the next later one, so rises become drops ...
+    q = "SELECT difference(value) FROM cpu WHERE host = 'a' ORDER BY time DESC"
+    assert values(storage, q) == [[20 * S, -4.0], [10 * S, -2.0], [0, -1.0]]
     q = "SELECT non_negative_difference(value) FROM cpu WHERE host = 'a' ORDER BY time DESC"
-    assert values(storage, q) == [[60 * S, 4.0], [20 * S, 2.0], [10 * S, 1.0]]
+    assert series(storage, q) == []
+    # ... while a derivative's elapsed time stays positive, and cumulative sums start late.
+    q = "SELECT derivative(value, 10s) FROM cpu WHERE host = 'a' ORDER BY time DESC"
+    assert values(storage, q) == [[20 * S, -1.0], [10 * S, -2.0], [0, -1.0]]
+    q = "SELECT cumulative_sum(value) FROM cpu WHERE host = 'a' ORDER BY time DESC"
+    assert values(storage, q) == [[60 * S, 8.0], [20 * S, 12.0], [10 * S, 14.0], [0, 15.0]]
+
+
+def test_derivative_of_aggregates_reads_the_bucket_before_the_range(
+    storage: MemoryStorage,
+) -> None:
+    # host a: 30s buckets hold means 7/3 (0s) and 8 (60s). The range starts at 30s, so
+    # its only mean is 8, yet that bucket gets a derivative from the one at 0s (read,
+    # then dropped from the answer), over the two intervals between them.
+    q = (
+        "SELECT derivative(mean(value)), mean(value) FROM cpu WHERE host = 'a'"
+        " AND time >= 30s AND time < 90s GROUP BY time(30s)"
+    )
+    expected = [[30 * S, None, None], [60 * S, pytest.approx((8 - 7 / 3) / 2), 8.0]]
+    assert values(storage, q) == expected
 
 
 def test_derivative_of_aggregate_defaults_to_interval_unit(storage: MemoryStorage) -> None:
@@ -355,7 +385,37 @@ def test_top_and_bottom_return_points_in_time_order(storage: MemoryStorage) -> N
     where = "FROM cpu WHERE host = 'a'"
     assert values(storage, f"SELECT top(value, 2) {where}") == [[20 * S, 4.0], [60 * S, 8.0]]
     assert values(storage, f"SELECT bottom(value, 2) {where}") == [[0, 1.0], [10 * S, 2.0]]
-    assert values(storage, f"SELECT top(value, 1) {GROUPED}") == [[0, 4.0], [60 * S, 8.0]]
+    # With GROUP BY time() each point keeps its own time, not its bucket's.
+    assert values(storage, f"SELECT top(value, 1) {GROUPED}") == [[20 * S, 4.0], [60 * S, 8.0]]
+
+
+def test_top_with_a_tag_argument_keeps_one_point_per_tag_value(storage: MemoryStorage) -> None:
+    [one] = series(storage, "SELECT top(value, host, 2) FROM cpu")
+    assert one["columns"] == ["time", "top", "host"]
+    # Best per host: a 8 (60s), b 20 (30s), c 100 (5s); the two highest, by time.
+    assert one["values"] == [[5 * S, 100.0, "c"], [30 * S, 20.0, "b"]]
+    [low] = series(storage, "SELECT bottom(value, host, region, 3), n FROM cpu")
+    assert low["columns"] == ["time", "bottom", "host", "region", "n"]
+    assert low["values"] == [
+        [0, 1.0, "a", "eu", 1],
+        [0, 10.0, "b", "us", None],
+        [5 * S, 100.0, "c", None, None],
+    ]
+
+
+def test_top_refuses_what_influxdb_refuses(storage: MemoryStorage) -> None:
+    assert error(storage, "SELECT top(value, 2), max(n) FROM cpu") == (
+        "selector function top() cannot be combined with other functions"
+    )
+    assert error(storage, "SELECT top(value, host) FROM cpu") == (
+        "expected integer as last argument in top(), found host"
+    )
+    assert error(storage, "SELECT top(value, 'host', 1) FROM cpu") == (
+        "only fields or tags are allowed in top(), found 'host'"
+    )
+    assert error(storage, "SELECT bottom(value, 3) FROM cpu LIMIT 2") == (
+        "limit (3) in bottom function can not be larger than the LIMIT (2) in the select statement"
+    )
 
 
 def test_distinct(storage: MemoryStorage) -> None:
@@ -392,7 +452,10 @@ def test_selector_reports_the_selected_points_other_values(storage: MemoryStorag
     assert one["values"] == [[5 * S, 100.0, "c", None, None]]
     q = "SELECT first(n), value FROM cpu WHERE time >= 5s GROUP BY host"
     assert [s["values"] for s in series(storage, q)] == [[[10 * S, 2, 2.0]]]
-    assert "mixing" in error(storage, "SELECT percentile(value, 50), host FROM cpu")
+    # percentile() selects a point too: the 4th of 7 values by size, 8 (host a at 60s).
+    q = "SELECT percentile(value, 50), host FROM cpu"
+    assert values(storage, q) == [[60 * S, 8.0, "a"]]
+    assert "mixing" in error(storage, "SELECT median(value), host FROM cpu")
 
 
 def test_series_without_the_aggregated_field_are_absent(storage: MemoryStorage) -> None:
@@ -451,3 +514,84 @@ def test_min_max_ties_pick_the_earliest_point_like_influxdb(function: str, expec
     picked = {9.0: [20 * S, 9.0, "z"], 1.0: [25 * S, 1.0, "y"]}[expected]
     assert values(memory, f"SELECT {function}(value), host FROM t") == [picked]
     assert values(memory, f"SELECT {function}(value) FROM t") == [picked[:2]]
+
+
+# ------------------------------------------------------------------ math functions
+
+
+def test_math_functions_per_row_keep_rows_whose_result_is_not_a_number(
+    storage: MemoryStorage,
+) -> None:
+    q = "SELECT sqrt(value - 3), round(value / 3), floor(n) FROM cpu WHERE host = 'a'"
+    assert values(storage, q) == [
+        [0, None, 0.0, 1],
+        [10 * S, None, 1.0, 2],
+        [20 * S, 1.0, 1.0, 3],
+        [60 * S, pytest.approx(5**0.5), 3.0, 4],
+    ]
+    assert values(storage, "SELECT floor(s) FROM cpu WHERE host = 'c'") == [[5 * S, None]]
+
+
+def test_math_functions_over_aggregates_and_transformations(storage: MemoryStorage) -> None:
+    assert values(storage, "SELECT round(mean(value)) FROM cpu WHERE host = 'a'") == [[0, 4.0]]
+    q = f"SELECT abs(difference(max(value))) {GROUPED}"
+    assert values(storage, q) == [[60 * S, 4.0]]
+    assert error(storage, "SELECT pow(value) FROM cpu") == (
+        "invalid number of arguments for pow, expected 2, got 1"
+    )
+
+
+def test_distinct_lists_values_by_first_appearance(storage: MemoryStorage) -> None:
+    # Not sorted by value: by the time each value first appears, then by value.
+    got = [v for _, v in values(storage, "SELECT distinct(value) FROM cpu")]
+    assert got == [1.0, 10.0, 100.0, 2.0, 4.0, 20.0, 8.0]
+
+
+def test_slimit_counts_series_per_measurement_and_desc_reverses_them(
+    storage: MemoryStorage,
+) -> None:
+    q = "SELECT count(value), count(free) FROM cpu, mem GROUP BY host {} SLIMIT 1"
+    out = series(storage, q.format(""))
+    assert [(s["name"], s["tags"], s["values"]) for s in out] == [
+        ("cpu", {"host": "a"}, [[0, 4, None]]),
+        ("mem", {"host": "a"}, [[0, None, 1]]),
+    ]
+    desc = series(storage, q.format("ORDER BY time DESC"))
+    assert [s["name"] for s in desc] == ["mem", "cpu"]
+
+
+def test_unsupported_influxql_is_refused_by_name(storage: MemoryStorage) -> None:
+    q = "SELECT holt_winters(mean(value), 5, 2) FROM cpu WHERE time >= 0 GROUP BY time(10s)"
+    assert error(storage, q).startswith("holt_winters() is not supported")
+    assert error(storage, "SELECT mean(value) INTO copy FROM cpu") == "SELECT INTO is not supported"
+
+
+def test_sample_keeps_point_times_in_time_buckets(storage: MemoryStorage) -> None:
+    rows = values(storage, f"SELECT sample(value, 10) {GROUPED}")
+    assert rows == [[0, 1.0], [10 * S, 2.0], [20 * S, 4.0], [60 * S, 8.0]]
+
+
+def test_first_and_last_break_equal_times_by_the_larger_value(storage: MemoryStorage) -> None:
+    # Hosts a (1.0) and b (10.0) both have a point at 0s.
+    q = "SELECT first(value), last(value) FROM cpu WHERE time < 1s"
+    assert values(storage, q) == [[0, 10.0, 10.0]]
+
+
+def test_integral_per_bucket_splits_the_area_at_bucket_ends() -> None:
+    # 0 at 0s, 10 at 10s, 10 at 30s; 20s buckets: the segment from 10s to 30s is cut at
+    # 20s (value 10 there by interpolation), so no area falls between the buckets.
+    cells = [
+        (0, [{"t": 0, "v": 0.0}, {"t": 10 * S, "v": 10.0}]),
+        (20 * S, [{"t": 30 * S, "v": 10.0}]),
+    ]
+    assert integrate_windows(cells, 20 * S, 0, S) == {0: 150.0, 20 * S: 100.0}
+
+
+def test_raw_subquery_points_keep_their_tags(storage: MemoryStorage) -> None:
+    q = "SELECT max(value) FROM (SELECT value FROM cpu) GROUP BY host"
+    out = series(storage, q)
+    assert [(s["tags"], s["values"]) for s in out] == [
+        ({"host": "a"}, [[60 * S, 8.0]]),
+        ({"host": "b"}, [[30 * S, 20.0]]),
+        ({"host": "c"}, [[5 * S, 100.0]]),
+    ]

@@ -266,6 +266,26 @@ class ShowSeriesStatement:
     offset: int = 0
 
 
+@dataclass(frozen=True)
+class ShowCardinalityStatement:
+    """``SHOW {SERIES|MEASUREMENT|TAG KEY|TAG VALUES|FIELD KEY} [EXACT] CARDINALITY``.
+
+    ``what`` is the keyword(s) before EXACT/CARDINALITY; ``key_op``, ``keys`` and
+    ``key_regex`` hold TAG VALUES' ``WITH KEY`` as in ShowTagValuesStatement.
+    """
+
+    what: str
+    exact: bool = False
+    database: str | None = None
+    sources: tuple[Measurement, ...] = ()
+    condition: Expr | None = None
+    key_op: str = ""
+    keys: tuple[str, ...] = ()
+    key_regex: str | None = None
+    limit: int = 0
+    offset: int = 0
+
+
 Statement = (
     SelectStatement
     | CreateDatabaseStatement
@@ -283,6 +303,7 @@ Statement = (
     | ShowTagValuesStatement
     | ShowFieldKeysStatement
     | ShowSeriesStatement
+    | ShowCardinalityStatement
 )
 
 

@@ -287,7 +287,7 @@ class Parser:
 
     def show(self) -> ast.Statement:
         tok = self.expect_keyword(
-            "DATABASES", "FIELD", "MEASUREMENTS", "RETENTION", "SERIES", "TAG"
+            "DATABASES", "FIELD", "MEASUREMENT", "MEASUREMENTS", "RETENTION", "SERIES", "TAG"
         )
         if tok.text == "DATABASES":
             return ast.ShowDatabasesStatement()
@@ -296,6 +296,17 @@ class Parser:
             return ast.ShowRetentionPoliciesStatement(self.on_database())
         if tok.text == "MEASUREMENTS":
             return self.show_measurements()
+        if tok.text == "MEASUREMENT":
+            return self.show_cardinality("MEASUREMENT")
+        if tok.text == "SERIES" and self.peek().is_keyword("EXACT", "CARDINALITY"):
+            return self.show_cardinality("SERIES")
+        if tok.text in ("FIELD", "TAG") and self.accept_keyword("KEY"):
+            return self.show_cardinality(f"{tok.text} KEY")
+        if tok.text == "TAG" and self.peek().is_keyword("VALUES"):
+            after = scan(self.src, self.peek().end)
+            if after.is_keyword("EXACT", "CARDINALITY"):
+                self.next()
+                return self.show_cardinality("TAG VALUES")
         if tok.text == "SERIES":
             database = self.on_database()
             sources = self.from_measurements()
@@ -316,6 +327,24 @@ class Parser:
             limit, offset = self.limit_offset()
             return ast.ShowTagKeysStatement(database, sources, condition, limit, offset)
         return self.show_tag_values(database, sources)
+
+    def show_cardinality(self, what: str) -> ast.ShowCardinalityStatement:
+        exact = self.accept_keyword("EXACT") is not None
+        self.expect_keyword("CARDINALITY")
+        database = self.on_database()
+        sources = self.from_measurements()
+        key_op, regex = "", None
+        keys: tuple[str, ...] = ()
+        if what == "TAG VALUES":
+            key = self.show_tag_values(database, sources)
+            key_op, keys, regex = key.key_op, key.keys, key.key_regex
+            condition, limit, offset = key.condition, key.limit, key.offset
+        else:
+            condition = self.where()
+            limit, offset = self.limit_offset()
+        return ast.ShowCardinalityStatement(
+            what, exact, database, sources, condition, key_op, keys, regex, limit, offset
+        )
 
     def show_measurements(self) -> ast.ShowMeasurementsStatement:
         database = self.on_database()

@@ -126,6 +126,14 @@ def _rp_duration(ns: int) -> str:
     return "INF" if ns == 0 else format_duration(ns)
 
 
+def _with_key(op: str, keys: tuple[str, ...], regex: str | None) -> str:
+    if regex is not None:
+        return f"WITH KEY {op} {quote_regex(regex)}"
+    if op == "IN":
+        return f"WITH KEY IN ({', '.join(map(quote_ident, keys))})"
+    return f"WITH KEY {op} {quote_ident(keys[0])}"
+
+
 def render_statement(s: ast.Statement) -> str:
     match s:
         case ast.SelectStatement():
@@ -199,18 +207,25 @@ def render_statement(s: ast.Statement) -> str:
                 ]
             )
         case ast.ShowTagValuesStatement():
-            if s.key_regex is not None:
-                key = f"{s.key_op} {quote_regex(s.key_regex)}"
-            elif s.key_op == "IN":
-                key = f"IN ({', '.join(map(quote_ident, s.keys))})"
-            else:
-                key = f"{s.key_op} {quote_ident(s.keys[0])}"
             return _clauses(
                 [
                     "SHOW TAG VALUES",
                     _on(s.database),
                     _from(s.sources),
-                    f"WITH KEY {key}",
+                    _with_key(s.key_op, s.keys, s.key_regex),
+                    _where(s.condition),
+                    *_limits(s.limit, s.offset),
+                ]
+            )
+        case ast.ShowCardinalityStatement():
+            exact = " EXACT" if s.exact else ""
+            key = _with_key(s.key_op, s.keys, s.key_regex) if s.what == "TAG VALUES" else None
+            return _clauses(
+                [
+                    f"SHOW {s.what}{exact} CARDINALITY",
+                    _on(s.database),
+                    _from(s.sources),
+                    key,
                     _where(s.condition),
                     *_limits(s.limit, s.offset),
                 ]
