@@ -23,6 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _configure_compare(
         sub.add_parser("compare", help="run load and queries on every target in turn")
     )
+    _configure_alerts(
+        sub.add_parser("alerts", help="time one alerting worker on N rules (embedded engine)")
+    )
 
 
 def _configure_generate(parser: argparse.ArgumentParser) -> None:
@@ -111,6 +114,27 @@ def _configure_query(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json-out", default=None)
 
 
+def _configure_alerts(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", type=int, default=5000)
+    parser.add_argument("--hosts", type=int, default=50, help="api-latency hosts writing data")
+    parser.add_argument("--interval", default="30s", help="every rule's evaluation interval")
+    parser.add_argument("--rounds", type=int, default=3, help="steady-state intervals measured")
+    parser.add_argument(
+        "--firing",
+        type=float,
+        default=0.02,
+        help="share of rules whose threshold the data crosses (default %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="console database, an empty one (default: SQLite in a temporary directory)",
+    )
+    parser.add_argument("--json-out", default=None, help="write the result here as JSON")
+    parser.add_argument("--no-progress", action="store_true")
+
+
 def _configure_compare(parser: argparse.ArgumentParser) -> None:
     from crisp.bench.dataset import USE_CASES
 
@@ -165,6 +189,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             from crisp.bench.query_cmd import run_query_command
 
             return run_query_command(args)
+        if args.bench_command == "alerts":
+            from crisp.bench.alerts import run_alerts_command
+
+            return run_alerts_command(args)
         from crisp.bench.compare import run_compare_command
 
         return run_compare_command(args)

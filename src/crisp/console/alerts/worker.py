@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from crisp.alerting import evaluation, grouping, scheduler
 from crisp.alerting.payloads import Notification
@@ -117,7 +117,11 @@ class AlertWorker:
         """Run what is due; seconds until something may be due again."""
         now_ns = self._clock()
         now = from_ns(now_ns)
-        rules = models.AlertRule.objects.filter(enabled=True)
+        # Most overdue first (new rules before all): a worker behind schedule still
+        # reaches every rule, rather than re-running the lowest ids' over and over.
+        rules = models.AlertRule.objects.filter(enabled=True).order_by(
+            F("next_eval_at").asc(nulls_first=True), "pk"
+        )
         due_rules = Q(next_eval_at__isnull=True) | Q(next_eval_at__lte=now)
         for pk in self._claim_each(rules, due_rules, now):
             try:
@@ -127,7 +131,7 @@ class AlertWorker:
                 log.exception("alert rule %s: evaluation failed", pk)
                 self._metrics.rules_evaluated.labels(result="error").inc()
                 self._release_rule(pk, now_ns, f"internal error: {type(exc).__name__}: {exc}")
-        groups = models.NotificationGroup.objects.all()
+        groups = models.NotificationGroup.objects.order_by("next_flush_ns", "pk")
         for pk in self._claim_each(groups, Q(next_flush_ns__lte=now_ns), now):
             try:
                 self._flush(pk, now_ns)
