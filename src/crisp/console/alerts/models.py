@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from crisp.alerting.evaluation import State
 from crisp.console.accounts.models import Team
 
 
@@ -86,13 +87,9 @@ class Route(models.Model):
         return f"{self.team} route {self.position}"
 
 
-class InstanceState(models.TextChoices):
-    NORMAL = "normal"
-    PENDING = "pending"
-    FIRING = "firing"
-    RESOLVED = "resolved"
-    NODATA = "nodata"
-    ERROR = "error"
+# The states an instance column may hold are exactly the evaluation's (labels as
+# Django's TextChoices would name them, so the migration is unchanged).
+STATE_CHOICES = [(state.value, state.name.title()) for state in State]
 
 
 class AlertInstance(models.Model):
@@ -101,7 +98,7 @@ class AlertInstance(models.Model):
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="instances")
     key_hash = models.CharField(max_length=64)
     tags = models.JSONField(default=dict)
-    state = models.CharField(max_length=16, choices=InstanceState.choices)
+    state = models.CharField(max_length=16, choices=STATE_CHOICES)
     since_ns = models.BigIntegerField()
     value = models.FloatField(null=True, blank=True)
     active_since_ns = models.BigIntegerField(null=True, blank=True)
@@ -124,8 +121,8 @@ class AlertTransition(models.Model):
 
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="transitions")
     tags = models.JSONField(default=dict)
-    from_state = models.CharField(max_length=16, choices=InstanceState.choices)
-    to_state = models.CharField(max_length=16, choices=InstanceState.choices)
+    from_state = models.CharField(max_length=16, choices=STATE_CHOICES)
+    to_state = models.CharField(max_length=16, choices=STATE_CHOICES)
     at = models.DateTimeField()
     value = models.FloatField(null=True, blank=True)
     labels = models.JSONField(default=dict)

@@ -404,7 +404,7 @@ class AlertWorker:
         models.NotificationLog.objects.filter(created__lt=cutoff).delete()
 
     def _count_instances(self) -> None:
-        counts = dict.fromkeys(models.InstanceState.values, 0)
+        counts = dict.fromkeys((state.value for state in evaluation.State), 0)
         for row in models.AlertInstance.objects.values("state").annotate(n=Count("id")):
             counts[row["state"]] = row["n"]
         for state, n in counts.items():

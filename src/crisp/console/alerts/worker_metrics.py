@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from crisp.console.alerts.models import InstanceState
+from crisp.alerting.evaluation import State
 
 
 class WorkerMetrics:
@@ -39,5 +39,5 @@ class WorkerMetrics:
             ["state"],
             registry=registry,
         )
-        for state in InstanceState.values:
-            self.instances.labels(state=state)
+        for state in State:
+            self.instances.labels(state=state.value)
