@@ -112,11 +112,12 @@ def distinct_tag_rows(table: pa.Table) -> tuple[TagNames, set[TagRow]]:
     return tags, set(zip(*columns, strict=True))
 
 
+def series_key(tags: TagNames, values: TagRow) -> SeriesKey:
+    return tuple((k, v) for k, v in zip(tags, values, strict=True) if v is not None)
+
+
 def series_keys(tags: TagNames, rows: Iterable[TagRow]) -> set[SeriesKey]:
-    return {
-        tuple((k, v) for k, v in zip(tags, values, strict=True) if v is not None)
-        for values in rows
-    }
+    return {series_key(tags, values) for values in rows}
 
 
 def table_series(table: pa.Table) -> set[SeriesKey]:

@@ -466,8 +466,9 @@ class Engine:
         return _ParsedLines(result.batch.num_points, tables, summaries, rejected)
 
     def _apply_parsed(self, record: WalLines, parsed: _ParsedLines, *, count: bool = True) -> None:
-        """Catalog check and buffer add (caller holds io_lock, or is the replay). A
-        refused write is refused whole, like ``write``."""
+        """Catalog check and buffer add (caller holds io_lock, or is the replay). Points
+        the catalog refuses are dropped as in ``write``; the body's lines go to
+        ``rejected/``."""
         rejected = parsed.rejected
         if parsed.tables:
             try:

@@ -25,7 +25,7 @@ from crisp.storage.catalog import (
     SeriesKey,
     TagRow,
     distinct_tag_rows,
-    series_keys,
+    series_key,
     table_fields,
 )
 
@@ -138,7 +138,7 @@ def _drop_series_past_limits(
     known = index.series if index is not None else set()
     new: dict[SeriesKey, list[TagRow]] = {}
     for row in rows:
-        key = next(iter(series_keys(tag_names, [row])))
+        key = series_key(tag_names, row)
         if key not in known:
             new.setdefault(key, []).append(row)
     room = max(0, min(room_in_measurement, room_in_database))
