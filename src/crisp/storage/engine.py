@@ -71,7 +71,7 @@ from crisp.storage.snapshot import (
     EngineSnapshot,
     ReadDatabase,
     create_points_view,
-    needs_dedupe,
+    dedupe_ranges,
 )
 from crisp.storage.wal import (
     Wal,
@@ -621,8 +621,8 @@ class Engine:
             complete = all(wanted <= self._files.column_names(p) for p in paths) and (
                 buffer is None or wanted <= set(buffer.column_names)
             )
-            sources = [(f.min_time_ns, f.max_time_ns) for f in files]
-            sources += [(p.min_time_ns, p.max_time_ns) for _, p, _ in parts]
+            sources = [(f.min_time_ns, f.max_time_ns, True) for f in files]
+            sources += [(p.min_time_ns, p.max_time_ns, proof()) for _, p, proof in parts]
             cursor = self._reads.cursor()
             try:
                 create_points_view(
@@ -631,7 +631,7 @@ class Engine:
                     fields=fields,
                     files=paths,
                     buffer=buffer,
-                    dedupe=needs_dedupe(sources, all(proof() for _, _, proof in parts)),
+                    dedupe=dedupe_ranges(sources),
                     start_ns=lo,
                     end_ns=hi,
                     complete=complete,

@@ -16,7 +16,7 @@ from crisp.storage.api import TimeRange
 from crisp.storage.buffer import Partition
 from crisp.storage.catalog import summarize
 from crisp.storage.engine import Engine
-from crisp.storage.snapshot import needs_dedupe
+from crisp.storage.snapshot import MAX_DEDUPE_RANGES, dedupe_ranges
 from crisp.storage.wal import decode_write, encode_write
 
 from .conftest import make_batch, rows
@@ -72,11 +72,37 @@ def test_buffer_overlapping_a_file_is_merged(engine: Engine) -> None:
     assert rows(engine, "db", "m") == [{"time": 1, "host": "a", "v": 2, "w": 1}]
 
 
-def test_needs_dedupe_sources() -> None:
-    assert not needs_dedupe([], True)
-    assert not needs_dedupe([(1, 5), (6, 9)], True)
-    assert needs_dedupe([(1, 5), (5, 9)], True)
-    assert needs_dedupe([(1, 5)], False)
+def test_dedupe_ranges_cover_only_overlaps_and_unproven_sources() -> None:
+    assert dedupe_ranges([]) == []
+    assert dedupe_ranges([(1, 5, True), (6, 9, True)]) == []
+    # Flushes of time-ordered writes share their boundary timestamp only.
+    assert dedupe_ranges([(1, 5, True), (5, 9, True)]) == [(5, 5)]
+    assert dedupe_ranges([(1, 5, False)]) == [(1, 5)]
+    assert dedupe_ranges([(1, 9, True), (3, 4, True), (7, 12, True)]) == [(3, 4), (7, 9)]
+    assert dedupe_ranges([(1, 5, True), (4, 9, True), (20, 30, False)]) == [(4, 5), (20, 30)]
+
+
+def test_many_overlaps_merge_into_a_bounded_superset() -> None:
+    sources = [(i * 10, i * 10 + 10, True) for i in range(3 * MAX_DEDUPE_RANGES)]
+    ranges = dedupe_ranges(sources)
+    assert len(ranges) <= MAX_DEDUPE_RANGES
+    for i in range(1, 3 * MAX_DEDUPE_RANGES):
+        assert any(lo <= i * 10 <= hi for lo, hi in ranges)  # every overlap still merged
+
+
+def test_rows_beside_an_overlap_are_read_once_and_the_overlap_merged(engine: Engine) -> None:
+    first = [{"time": t, "host": h, "v": 1} for t in (1, 2, 3) for h in ("a", "b")]
+    engine.write("db", None, make_batch("m", first))
+    engine.flush()
+    second = [{"time": t, "host": "a", "v": 2} for t in (3, 4, 5)]
+    engine.write("db", None, make_batch("m", second))
+    engine.flush()
+    got = [(r["time"], r["host"], r["v"]) for r in rows(engine, "db", "m")]
+    assert got == [
+        (1, "a", 1), (1, "b", 1), (2, "a", 1), (2, "b", 1),
+        (3, "a", 2), (3, "b", 1), (4, "a", 2), (5, "a", 2),
+    ]
+
 
 
 def test_partition_gives_up_past_its_tracking_budget(monkeypatch: pytest.MonkeyPatch) -> None:
