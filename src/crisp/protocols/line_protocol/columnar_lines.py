@@ -4,12 +4,12 @@ A line is *common* when it has no backslash, no space, comma or equals sign insi
 quoted string, one space before the fields and at most one before the timestamp: the
 shape of nearly all generated traffic (telegraf, TSBS, client libraries). For those
 lines the body is split into lines, sections, field items, keys and values with
-whole-array kernels; each distinct ``measurement,tags`` text is looked up in the
-series-key cache shared across bodies (parsed in Python only on a miss), and each
-distinct field value text is validated by regular expression and cast once. No Python
-object is created per value, and per-series Python work is limited to lookups and
-building the tag columns. When every line names the same field keys in the same order
-(generated traffic), field columns are cut out by position instead of by sorting.
+whole-array kernels; the distinct ``measurement,tags`` texts are parsed together by
+kernels too (``series_columns``), and each distinct field value text is validated by
+regular expression and cast once. No Python object is created per value or per series;
+tag columns are taken from per-tag value arrays. When every line names the same field
+keys in the same order (generated traffic), field columns are cut out by position
+instead of by sorting.
 
 Any line that is not common, or that any vectorised check rejects, goes to the
 per-line parsers, which produce the error reasons. If two lines disagree on a
@@ -37,6 +37,7 @@ from crisp.core.batch import (
     measurement_schema,
 )
 from crisp.protocols.line_protocol.line_syntax import ParsedLine, SeriesKey
+from crisp.protocols.line_protocol.series_columns import SeriesColumns, parse_series_columns
 from crisp.protocols.line_protocol.single_line import SURROUNDING_WHITESPACE, LineParser
 from crisp.protocols.line_protocol.values import INT64_MAX, UINT64_MAX
 
@@ -295,8 +296,8 @@ class _Vectorised:
 
         encoded_series = pc.dictionary_encode(key_text)
         series_of_line = encoded_series.indices
-        series = self.parser.series_cache.get_many(encoded_series.dictionary.to_pylist())
-        series_ok = pa.array([key is not None for key in series], pa.bool_())
+        series = parse_series_columns(encoded_series.dictionary, limits.max_tags)
+        series_ok = series.ok
 
         time_ok = pc.and_(
             pc.match_substring_regex(time_text, _TIME_PATTERN),
@@ -340,20 +341,20 @@ class _Vectorised:
         )
 
     def _tag_field_clashes(
-        self, series: list[SeriesKey | None], items: _FieldItems, item_series: pa.Array
+        self, series: SeriesColumns, items: _FieldItems, item_series: pa.Array
     ) -> pa.Array:
         """Candidate lines where a field key equals one of the line's tag keys."""
-        # Series of one measurement nearly always share their tag keys: few distinct sets.
-        key_sets = {key.tag_key_set for key in series if key is not None}
-        if all(key_set.isdisjoint(items.key_names) for key_set in key_sets):
+        # Series of one measurement nearly always share their tag keys: few layouts.
+        if all(set(keys).isdisjoint(items.key_names) for keys in series.layouts):
             return pa.array([], pa.int64())  # the usual case, without a per-pair loop
         n_keys = len(items.key_names)
         pair = pc.add(pc.multiply(pc.cast(item_series, pa.int64()), n_keys), items.key)
+        layout_of = series.layout.to_pylist()
         clashing = []
         for code in pc.unique(pair).to_pylist():
-            key = series[code // n_keys]
+            layout = layout_of[code // n_keys]
             name = items.key_names[code % n_keys]
-            if key is not None and name in key.tag_key_set:
+            if layout >= 0 and name in series.layouts[layout]:
                 clashing.append(code)
         if not clashing:
             return pa.array([], pa.int64())
@@ -373,7 +374,7 @@ class _Vectorised:
 
     def _assemble(
         self,
-        series: list[SeriesKey | None],
+        series: SeriesColumns,
         series_of_line: pa.Array,
         cand_index: pa.Array,
         good: pa.Array,
@@ -384,27 +385,25 @@ class _Vectorised:
         errors: list[LineError],
     ) -> ParseResult | None:
         kinds: dict[tuple[str, str], set[ColumnKind]] = defaultdict(set)
-        measurement_ids: dict[str, int] = {}
-        for key in series:
-            if key is not None:
-                measurement_ids.setdefault(key.measurement, len(measurement_ids))
+        measurement_ids = {name: i for i, name in enumerate(series.measurement_names)}
         for _, parsed in python_rows:
             measurement_ids.setdefault(parsed.series.measurement, len(measurement_ids))
         names = list(measurement_ids)
-        series_measurement = pa.array(
-            [-1 if key is None else measurement_ids[key.measurement] for key in series],
-            pa.int64(),
-        )
+        series_measurement = series.measurement
 
-        good_series = pc.unique(pc.filter(series_of_line, good)).to_pylist()
-        tag_sets = set()
-        for code in good_series:
-            key = series[code]
-            assert key is not None  # a line with an unparsable key is never good
-            tag_sets.add((key.measurement, key.tag_keys))
-        for measurement_name, tag_keys in tag_sets:
-            for tag in tag_keys:
-                kinds[measurement_name, tag].add(None)
+        # A line with an unparsable key is never good: good series have both codes.
+        good_series = pc.unique(pc.filter(series_of_line, good))
+        n_layouts = max(1, len(series.layouts))
+        tag_sets = pc.unique(
+            pc.add(
+                pc.multiply(pc.take(series.measurement, good_series), n_layouts),
+                pc.take(series.layout, good_series),
+            )
+        )
+        for code in tag_sets.to_pylist():
+            measurement, layout = divmod(code, n_layouts)
+            for tag in series.layouts[layout]:
+                kinds[names[measurement], tag].add(None)
         item_good = pc.take(good, items.line)
         n_keys = len(items.key_names)
         group = pc.add(pc.multiply(pc.take(series_measurement, item_series), n_keys), items.key)
@@ -512,7 +511,7 @@ class _Vectorised:
         self,
         name: str,
         part: _MeasurementParts,
-        series: list[SeriesKey | None],
+        series: SeriesColumns,
         kinds: dict[tuple[str, str], set[ColumnKind]],
     ) -> tuple[int, MeasurementBatch] | None:
         python_rows = part.python_rows
@@ -535,20 +534,16 @@ class _Vectorised:
         )
 
         # Tag values of the vector rows come from each distinct series, not each row.
-        used = pc.unique(vector_series)
-        local_series = pc.index_in(vector_series, value_set=used)
-        used_series = [_known(series[code]) for code in used.to_pylist()]
+        used_layouts = pc.unique(pc.take(series.layout, vector_series)).to_pylist()
         python_series = [row[1].series for row in python_rows]
-        key_tuples = {key.tag_keys for key in used_series} | {key.tag_keys for key in python_series}
+        key_tuples = {series.layouts[layout] for layout in used_layouts}
+        key_tuples |= {key.tag_keys for key in python_series}
         tag_keys = sorted({tag for keys in key_tuples for tag in keys})
         columns: dict[str, pa.Array] = {}
-        for key, vector_values, python_values in zip(
-            tag_keys,
-            _tag_value_lists(tag_keys, used_series),
-            _tag_value_lists(tag_keys, python_series),
-            strict=True,
+        for key, python_values in zip(
+            tag_keys, _tag_value_lists(tag_keys, python_series), strict=True
         ):
-            vector_part = pc.take(pa.array(vector_values, pa.string()), local_series)
+            vector_part = pc.take(series.values_of(key), vector_series)
             python_part = pa.array(python_values, pa.string())
             columns[key] = pc.take(pa.concat_arrays([vector_part, python_part]), order)
 
@@ -597,11 +592,6 @@ def _tag_value_lists(tag_keys: list[str], keys: list[SeriesKey]) -> Sequence[Seq
         return list(zip(*(key.tag_values for key in keys), strict=True))
     tags = [dict(key.tags) for key in keys]
     return [[t.get(tag) for t in tags] for tag in tag_keys]
-
-
-def _known(key: SeriesKey | None) -> SeriesKey:
-    assert key is not None  # only series of good lines reach table building
-    return key
 
 
 def parse_vectorised(

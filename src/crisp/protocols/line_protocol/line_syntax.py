@@ -250,12 +250,6 @@ class SeriesKeyCache:
             self._known[text] = series
             return series
 
-    def get_many(self, texts: Sequence[str]) -> list[SeriesKey | None]:
-        """Each text's series key, in one pass over the shared cache."""
-        found = self._shared.get_many(texts, self._max_tags)
-        self._known.update(zip(texts, found, strict=True))
-        return found
-
 
 def parse_plain_line(
     line: str, cache: SeriesKeyCache, multiplier: int, limits: LineProtocolLimits

@@ -1,4 +1,5 @@
-"""The series-key cache shared across bodies, and the uniform-layout vectorised path."""
+"""The series-key cache the per-line path shares across bodies, and the vectorised path's
+bodies (uniform layouts, many series, keys in any order)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ NOW = 1_700_000_000_000_000_000
 def fresh_sequential(text: str, limits: LineProtocolLimits = DEFAULT_LIMITS) -> ParseResult:
     """Line by line with an empty private cache: what any cached parse must equal."""
     parser = LineParser(1, limits, SharedSeriesKeys())
+    return parse_sequentially(enumerate(text.split("\n"), start=1), parser, NOW, [])
+
+
+def cached_sequential(text: str, shared: SharedSeriesKeys) -> ParseResult:
+    parser = LineParser(1, DEFAULT_LIMITS, shared)
     return parse_sequentially(enumerate(text.split("\n"), start=1), parser, NOW, [])
 
 
@@ -81,9 +87,7 @@ def test_cache_is_bounded_by_entries_and_by_size() -> None:
     for start in range(0, 400, 100):
         body = cpu_body(range(start, start + 100), 0)
         for shared in (by_entries, by_bytes):
-            result = parse_vectorised(body, LineParser(1, DEFAULT_LIMITS, shared), NOW)
-            assert result is not None
-            assert_same(result, fresh_sequential(body))
+            assert_same(cached_sequential(body, shared), fresh_sequential(body))
     assert len(by_entries) == 10
     assert 0 < by_bytes.size_bytes <= 5000
     assert len(by_bytes) < 10
@@ -113,10 +117,7 @@ def test_threads_sharing_a_small_cache_get_the_uncached_results() -> None:
         try:
             for round_ in range(8):
                 index = (offset + round_) % len(bodies)
-                parser = LineParser(1, DEFAULT_LIMITS, shared)
-                result = parse_vectorised(bodies[index], parser, NOW)
-                assert result is not None
-                assert_same(result, expected[index])
+                assert_same(cached_sequential(bodies[index], shared), expected[index])
         except BaseException as error:  # reported by the main thread
             failures.append(error)
 
@@ -184,3 +185,27 @@ def test_uniform_layouts_match_line_by_line(
     result = parse_vectorised(text, LineParser(1, DEFAULT_LIMITS), NOW)
     if result is not None:  # None: a type conflict made line order matter
         assert_same(result, fresh_sequential(text))
+
+
+def test_a_body_of_many_new_series_in_any_tag_order_matches_line_by_line() -> None:
+    # Every key new, tags unsorted as api clients write them, some absent, a few bad.
+    lines = []
+    for i in range(600):
+        tags = [f"service=s{i % 7}", f"endpoint=/e{i % 16}", f"host=h{i}"]
+        if i % 5:
+            tags.append(f"status={200 + i % 3}")
+        order = tags[i % len(tags):] + tags[: i % len(tags)]
+        lines.append(f"api_latency,{','.join(order)} duration_ms={i}.5 {i}")
+        if i % 97 == 0:
+            lines.append(f"api_latency,host=h{i},host=x duration_ms=1 {i}")  # duplicate tag
+            lines.append(f"api_latency,time=t{i} duration_ms=1 {i}")  # reserved tag key
+            lines.append(f"api_latency,host= duration_ms=1 {i}")  # empty tag value
+    text = "\n".join(lines)
+    result = parse_vectorised(text, LineParser(1, DEFAULT_LIMITS), NOW)
+    assert result is not None
+    expected = fresh_sequential(text)
+    assert len(expected.errors) == 3 * 7
+    assert_same(result, expected)
+    table = result.batch.measurements["api_latency"].table
+    assert table.column_names == ["time", "endpoint", "host", "service", "status", "duration_ms"]
+    assert table.column("status").null_count == 120
