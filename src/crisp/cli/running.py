@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 
 from crisp.runtime.lifecycle import Component, run_components
+from crisp.storage.api import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,8 @@ def run_until_stopped(components: Sequence[Component]) -> int:
     """Exit status 0 after a clean stop, 1 when a component could not start."""
     try:
         asyncio.run(run_components(components, on_ready=print_ready))
-    except OSError as error:
+    except (OSError, StorageError) as error:
+        # A port in use, a data directory another engine holds: the reason, no traceback.
         log.error("%s", error)
         return 1
     return 0

@@ -53,6 +53,7 @@ from crisp.storage.buffer import (
 )
 from crisp.storage.catalog import Catalog, SeriesSummary, summarize
 from crisp.storage.compaction import plan_merges
+from crisp.storage.dirlock import DataDirLock
 from crisp.storage.files import FileStore
 from crisp.storage.locks import SharedExclusiveLock
 from crisp.storage.manifest import (
@@ -105,12 +106,17 @@ class Engine:
         self._opts = options or EngineOptions()
         self._dir = Path(data_dir).resolve()
         self._dir.mkdir(parents=True, exist_ok=True)
+        self._dir_lock = DataDirLock(self._dir)
         self.metrics = StorageMetrics(registry if registry is not None else self._opts.registry)
         self._state_lock = threading.RLock()
         self._flush_lock = threading.Lock()
         self._rw = SharedExclusiveLock()
         self._closed = False
-        self._manifest: Manifest = load_manifest(self._dir)
+        try:
+            self._manifest: Manifest = load_manifest(self._dir)
+        except BaseException:
+            self._dir_lock.release()
+            raise
         self._catalog = Catalog()
         self._buffer = Buffer()
         self._pending = PendingLines()
@@ -140,6 +146,7 @@ class Engine:
             # Refusing to open (e.g. WAL corruption) must not leak DuckDB databases.
             self._reads.close()
             self._files.close()
+            self._dir_lock.release()
             raise
         self._update_gauges()
         self._stop = threading.Event()
@@ -923,6 +930,7 @@ class Engine:
             self._wal.close()
             self._reads.close()
             self._files.close()
+            self._dir_lock.release()
 
     def __enter__(self) -> Engine:
         return self

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +51,16 @@ def test_top_level_help_lists_the_commands() -> None:
     assert result.returncode == 0
     for command in COMMANDS:
         assert command.name in result.stdout
+
+
+def test_storage_on_a_directory_another_engine_holds_exits_1_with_the_reason(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from crisp.storage.engine import Engine, EngineOptions
+
+    with Engine(tmp_path, EngineOptions(background=False)):
+        status = main(["storage", "--data-dir", str(tmp_path), "--listen", "127.0.0.1:0"])
+    assert status == 1
+    error = capfd.readouterr().err
+    assert f"data directory {tmp_path} is in use by another Crisp storage engine" in error
+    assert "Traceback" not in error
