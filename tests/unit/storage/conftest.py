@@ -62,3 +62,12 @@ def engine(data_dir: Path) -> Iterator[Engine]:
     eng.create_database("db")
     yield eng
     eng.close()
+
+
+def crash(engine: Engine) -> None:
+    """Stop using an engine without close(), like kill -9: nothing is parsed, flushed or
+    persisted; the directory lock goes as the kernel would drop it with the process."""
+    engine._wal.close()
+    engine._reads.close()
+    engine._files.close()
+    engine._dir_lock.release()

@@ -12,7 +12,7 @@ from crisp.storage.api import (
 )
 from crisp.storage.engine import Engine
 
-from .conftest import make_batch, quiet_options, rows
+from .conftest import crash, make_batch, quiet_options, rows
 
 
 def test_write_then_snapshot_sees_rows(engine: Engine) -> None:
@@ -68,8 +68,7 @@ def test_restart_replays_wal_and_reads_parquet(data_dir: Path) -> None:
     eng.flush()
     eng.write("db", None, make_batch("m", [{"time": 2, "host": "b", "v": 2.0}]))
     # Simulate a crash: no close(), so the second write lives only in the WAL.
-    eng._wal.close()
-    eng._reads.close()
+    crash(eng)
     again = Engine(data_dir, quiet_options())
     try:
         assert [r["time"] for r in rows(again, "db", "m")] == [1, 2]
@@ -188,8 +187,7 @@ def test_drop_database_is_not_resurrected_by_wal(data_dir: Path) -> None:
     eng.drop_database("db")
     eng.create_database("db")
     eng.write("db", None, make_batch("m", [{"time": 2, "v": 2}]))
-    eng._wal.close()  # crash
-    eng._reads.close()
+    crash(eng)
     with Engine(data_dir, quiet_options()) as again:
         assert rows(again, "db", "m") == [{"time": 2, "v": 2}]
     assert not (data_dir / "data" / "other").exists()

@@ -10,13 +10,7 @@ from crisp.storage.api import StorageError
 from crisp.storage.engine import Engine
 from crisp.storage.wal import SEGMENT_MAGIC, Wal, list_segments, segment_name
 
-from .conftest import make_batch, quiet_options, rows
-
-
-def _crash(eng: Engine) -> None:
-    """Stop using an engine without close(): nothing is flushed, like kill -9."""
-    eng._wal.close()
-    eng._reads.close()
+from .conftest import crash, make_batch, quiet_options, rows
 
 
 def _last_segment(data_dir: Path) -> Path:
@@ -29,7 +23,7 @@ def _write_three(data_dir: Path) -> None:
     eng.create_database("db")
     for t in range(3):
         eng.write("db", None, make_batch("m", [{"time": t, "v": t}]))
-    _crash(eng)
+    crash(eng)
 
 
 def test_torn_tail_is_truncated_not_fatal(data_dir: Path) -> None:
@@ -123,7 +117,7 @@ def test_concurrent_engine_writers_all_durable(data_dir: Path) -> None:
     fsyncs = eng.wal_fsync_count
     assert fsyncs < 200, f"no group commit: {fsyncs} fsyncs for 200 writes"
     print(f"200 writes from 8 threads: {fsyncs} fsyncs")
-    _crash(eng)
+    crash(eng)
     with Engine(data_dir, quiet_options()) as again:
         assert len(rows(again, "db", "m")) == 200
         assert len(list(again.series("db", "m"))) == 8

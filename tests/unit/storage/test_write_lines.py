@@ -13,18 +13,11 @@ from crisp.runtime.storage_node import parse_logged_lines
 from crisp.storage.api import DatabaseNotFound, StorageError, TimeRange
 from crisp.storage.engine import Engine
 from crisp.storage.options import EngineOptions
-from tests.unit.storage.conftest import make_batch, quiet_options, rows
+from tests.unit.storage.conftest import crash, make_batch, quiet_options, rows
 
 
 def _options(**overrides: object) -> EngineOptions:
     return quiet_options(parse_lines=parse_logged_lines, **overrides)
-
-
-def _crash(eng: Engine) -> None:
-    """Stop using an engine without close(): nothing parsed, flushed or persisted."""
-    eng._wal.close()
-    eng._reads.close()
-    eng._files.close()
 
 
 def _rejected(data_dir: Path) -> str:
@@ -52,7 +45,7 @@ def test_precision_and_default_time_are_kept_with_the_record(data_dir: Path) -> 
     eng = Engine(data_dir, _options())
     eng.create_database("db")
     eng.write_lines("db", None, b"m v=1 7\nm,host=x v=2", "s", 123)
-    _crash(eng)
+    crash(eng)
     again = Engine(data_dir, _options())
     try:
         assert [(r["time"], r["v"]) for r in rows(again, "db", "m")] == [
@@ -69,7 +62,7 @@ def test_crash_before_parsing_loses_nothing_acknowledged(data_dir: Path) -> None
     eng.write_lines("db", None, b"m,host=a v=1 1", "ns", 0)
     eng.flush()
     eng.write_lines("db", None, b"m,host=b v=2 2\nm,host=a v=3 1", "ns", 0)
-    _crash(eng)
+    crash(eng)
     again = Engine(data_dir, _options())
     try:
         # The replayed overwrite of (a, 1) wins over the persisted row: same order as
@@ -92,7 +85,7 @@ def test_flush_parses_what_is_pending_before_releasing_the_wal(data_dir: Path) -
     eng.flush()
     assert not eng._pending
     assert eng.files(), "the pending body went to Parquet with the flush"
-    _crash(eng)
+    crash(eng)
     again = Engine(data_dir, _options())
     try:
         assert [r["v"] for r in rows(again, "db", "m")] == [1.0, 2.0]
@@ -154,7 +147,7 @@ def test_wal_with_logged_lines_needs_a_parser_to_open(data_dir: Path) -> None:
     eng = Engine(data_dir, _options())
     eng.create_database("db")
     eng.write_lines("db", None, b"m v=1 1", "ns", 0)
-    _crash(eng)
+    crash(eng)
     with pytest.raises(StorageError, match="without a line-protocol parser"):
         Engine(data_dir, quiet_options())
 
