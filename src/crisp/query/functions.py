@@ -180,45 +180,87 @@ def aggregate_sql(
         return f"{name}({col})", f"{function}({time}, {key}) {not_null}"
     if name == "percentile":
         assert percentile is not None
-        return percentile_sql(col, params.bind(percentile))
+        return percentile_sql(col, params, percentile)
     raise QueryError(f"undefined function {name}()")
 
 
-def percentile_sql(col: str, percentile: str) -> tuple[str, str]:
+# The first pass of exact percentiles, joined to ``points`` by the group's keys.
+PERCENTILE_CTE = "__crisp_pq"
+
+
+def _percentile_parts(col: str, params: Params, percent: float) -> tuple[str, str, str, str]:
+    """(v, n, k, lt) of ``percentile(col, percent)`` in one group.
+
+    InfluxDB 1.x sorts the points by value (earliest first among equal values) and takes
+    the k-th, k = floor(n*p/100 + 0.5) (1-based); nothing when k is outside 1..n.
+    Sorting every group's values (``list_sort``) cost most of a p95 query, so a first
+    pass per group takes DuckDB's ``quantile_disc`` instead: its rank is ceil(n*p/100),
+    which is k or k + 1. ``v`` is that value (a column of the joined first pass), ``lt``
+    the number of values below it: the k-th value is ``v`` when lt <= k - 1, else the
+    largest value below ``v`` (then lt = k exactly).
+    """
+    index = params.percentile_input(col, percent)
+    v = f"{PERCENTILE_CTE}.{quote_ident(f'__crisp_v{index}')}"
+    n = f"count({col})"
+    k = f"CAST(floor({n} * {params.bind(percent)} / 100.0 + 0.5) AS BIGINT)"
+    lt = f"count({col}) FILTER (WHERE {col} < {v})"
+    return v, n, k, lt
+
+
+def percentile_sql(col: str, params: Params, percent: float) -> tuple[str, str]:
     """(value SQL, time SQL) of ``percentile(col, p)``, InfluxDB 1.x's nearest rank.
 
-    InfluxDB sorts the points by value (earliest first among equal values) and takes the
-    k-th, k = floor(n*p/100 + 0.5) (1-based); nothing when k falls outside 1..n.
-
-    The value is the k-th smallest value, so sorting the bare values suffices (much
-    cheaper than sorting (value, time) structs). The time, only needed when the
-    selector reports its point's time, is the j-th earliest time among the points
-    holding that value, j = k - (number of smaller values), found by filtering the
-    unsorted points; a lambda binds the sorted values and k once.
+    The point's time, when the selector reports it: among the points holding the k-th
+    value, the (k - lt)-th earliest when that value is ``v``; when it is the largest
+    value below ``v``, all its points rank at or below k, so the latest of them.
     """
     time = quote_ident("time")
-    not_null = f"FILTER (WHERE {col} IS NOT NULL)"
-    n = f"count({col})"
-    k = f"CAST(floor({n} * {percentile} / 100.0 + 0.5) AS BIGINT)"
-    rank = f"(CASE WHEN {k} BETWEEN 1 AND {n} THEN {k} END)"
-    values = f"list_sort(list({col}) {not_null})"
-    value_sql = f"list_extract({values}, {rank})"
-    points = f"list({{'v': {col}, 't': {time}}}) {not_null}"
-    bound = f"[{{'values': {values}, 'points': {points}, 'k': {rank}}}]"
-    picked = "list_extract(b.values, b.k)"
-    ties = f"list_transform(list_filter(b.points, lambda p: p.v = {picked}), lambda p: p.t)"
-    j = f"b.k - list_position(b.values, {picked}) + 1"
-    time_sql = f"list_transform({bound}, lambda b: list_extract(list_sort({ties}), {j}))[1]"
+    v, n, k, lt = _percentile_parts(col, params, percent)
+    in_range = f"{k} BETWEEN 1 AND {n}"
+    is_v = f"{k} - 1 >= {lt}"
+    below = f"FILTER (WHERE {col} < {v})"
+    value_sql = (
+        f"(CASE WHEN {in_range} THEN (CASE WHEN {is_v} THEN any_value({v}) "
+        f"ELSE max({col}) {below} END) END)"
+    )
+    ties = f"list_sort(list({time}) FILTER (WHERE {col} = {v}))"
+    time_sql = (
+        f"(CASE WHEN {in_range} THEN (CASE WHEN {is_v} THEN list_extract({ties}, {k} - {lt}) "
+        f"ELSE arg_max({time}, {{'v': {col}, 't': {time}}}) {below} END) END)"
+    )
     return value_sql, time_sql
 
 
-def percentile_aux_sql(col: str, percentile: str, aux: str) -> str:
-    """SQL of ``aux`` in the point ``percentile(col, p)`` picks: the k-th by value, then
-    time, as in ``percentile_sql``."""
+def percentile_aux_sql(col: str, params: Params, percent: float, aux: str) -> str:
+    """SQL of ``aux`` in the point ``percentile(col, p)`` picks (see ``percentile_sql``)."""
     time = quote_ident("time")
-    not_null = f"FILTER (WHERE {col} IS NOT NULL)"
-    n = f"count({col})"
-    k = f"CAST(floor({n} * {percentile} / 100.0 + 0.5) AS BIGINT)"
-    rank = f"(CASE WHEN {k} BETWEEN 1 AND {n} THEN {k} END)"
-    points = f"list({{'v': {col}, 't': {time}, 'a': {aux}}} ORDER BY {col}, {time}) {not_null}"
-    return f"list_extract({points}, {rank}).a"
+    v, n, k, lt = _percentile_parts(col, params, percent)
+    ties = f"list({aux} ORDER BY {time}) FILTER (WHERE {col} = {v})"
+    picked_below = f"arg_max_null({aux}, {{'v': {col}, 't': {time}}}) FILTER (WHERE {col} < {v})"
+    return (
+        f"(CASE WHEN {k} BETWEEN 1 AND {n} THEN (CASE WHEN {k} - 1 >= {lt} "
+        f"THEN list_extract({ties}, {k} - {lt}) ELSE {picked_below} END) END)"
+    )
+
+
+def percentile_first_pass(
+    params: Params, group_exprs: list[str], source: str, where: str
+) -> tuple[str, str]:
+    """(WITH clause, JOIN clause) giving each group the inputs its percentiles read."""
+    keys = [f"{e} AS {quote_ident(f'__crisp_g{i}')}" for i, e in enumerate(group_exprs)]
+    inputs = []
+    for index, (col, percent) in enumerate(params.percentile_inputs):
+        # quantile_disc wants a fraction in [0, 1]; k decides outside that range.
+        fraction = params.bind(min(max(percent / 100.0, 0.0), 1.0))
+        inputs.append(f"quantile_disc({col}, {fraction}) AS {quote_ident(f'__crisp_v{index}')}")
+    group_by = " GROUP BY " + ", ".join(str(i + 1) for i in range(len(keys))) if keys else ""
+    cte = (
+        f"WITH {PERCENTILE_CTE} AS (SELECT {', '.join(keys + inputs)} "
+        f"FROM {source}{where}{group_by}) "
+    )
+    if not group_exprs:
+        return cte, f" CROSS JOIN {PERCENTILE_CTE}"
+    on = " AND ".join(
+        f"{e} = {PERCENTILE_CTE}.{quote_ident(f'__crisp_g{i}')}" for i, e in enumerate(group_exprs)
+    )
+    return cte, f" JOIN {PERCENTILE_CTE} ON {on}"

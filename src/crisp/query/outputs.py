@@ -269,7 +269,7 @@ def _aux_sql(selector: ast.Call, aux: ast.VarRef, columns: Columns, params: Para
         p = selector.args[1] if len(selector.args) == 2 else None
         if not isinstance(p, ast.IntegerLiteral | ast.NumberLiteral):
             raise QueryError("expected float argument in percentile()")
-        return percentile_aux_sql(value, params.bind(float(p.value)), quote_ident(aux.name))
+        return percentile_aux_sql(value, params, float(p.value), quote_ident(aux.name))
     function, key = selector_order(selector.name, value)
     # The _null variants keep a null aux value of the picked row instead of skipping it.
     return f"{function}_null({quote_ident(aux.name)}, {key}) FILTER (WHERE {value} IS NOT NULL)"

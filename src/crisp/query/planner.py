@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from crisp.query.columns import Columns
 from crisp.query.errors import QueryError
 from crisp.query.filters import condition_sql
-from crisp.query.functions import AGGREGATES, SELECTORS, TRANSFORMS
+from crisp.query.functions import AGGREGATES, SELECTORS, TRANSFORMS, percentile_first_pass
 from crisp.query.influxql import ast
 from crisp.query.outputs import (
     OutputColumn,
@@ -188,18 +188,22 @@ def plan_select(
 
     sql = "SELECT " + ", ".join(f"{e} AS {quote_ident(f'_c{i}')}" for i, e in enumerate(select))
     first = first_point_per(out, selection, statement.descending)
+    filtered = " WHERE " + " AND ".join(where) if where else ""
     if first is not None:
         # Keep one point per group and key first: top(field, tag, N) the best of each
         # tag combination, distinct() the first of each value.
         keys, rank_order = first
         partition = ", ".join([bucket or "NULL", *group_sql, *keys])
         rank = f"row_number() OVER (PARTITION BY {partition} ORDER BY {rank_order})"
-        filtered = " WHERE " + " AND ".join(where) if where else ""
-        sql += f" FROM (SELECT * FROM points{filtered} QUALIFY {rank} = 1) AS points"
+        source, filtered = f"(SELECT * FROM points{filtered} QUALIFY {rank} = 1) AS points", ""
     else:
-        sql += " FROM points"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        source = "points"
+    if params.percentile_inputs:
+        group_exprs = ([bucket] if bucket else []) + [g for g in group_sql if g != "''"]
+        cte, join = percentile_first_pass(params, group_exprs, source, filtered)
+        sql = cte + sql + f" FROM {source}{join}{filtered}"
+    else:
+        sql += f" FROM {source}{filtered}"
     first_group = 2 if has_time else 1
     tag_positions = [str(first_group + i) for i in range(len(group_sql))]
     if aggregate:

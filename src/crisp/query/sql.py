@@ -28,6 +28,17 @@ class Params:
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
+        # Exact percentile() reads per-group inputs of a first pass (count, DuckDB's
+        # quantile_disc) that the planner joins back: (quoted field, percent) in order
+        # of first use; ``crisp.query.functions.percentile_first_pass`` builds it.
+        self.percentile_inputs: list[tuple[str, float]] = []
+
+    def percentile_input(self, column: str, percent: float) -> int:
+        """Index of the first-pass inputs of ``percentile(column, percent)``."""
+        key = (column, percent)
+        if key not in self.percentile_inputs:
+            self.percentile_inputs.append(key)
+        return self.percentile_inputs.index(key)
 
     def bind(self, value: Any) -> str:
         key = f"p{len(self.values)}"

@@ -6,6 +6,8 @@ import math
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crisp.core.batch import FieldType
 from crisp.query.executor import execute
@@ -59,3 +61,43 @@ def test_percentile_beside_other_fields_and_in_buckets(p: float) -> None:
         picked = model(bucket, p)
         expected.append([start * S, picked[1] if picked else None, len(bucket)])
     assert got == [expected]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    groups=st.lists(
+        st.lists(st.integers(min_value=0, max_value=6), min_size=0, max_size=40),
+        min_size=1,
+        max_size=4,
+    ),
+    p=st.one_of(
+        st.sampled_from(PERCENTILES), st.floats(min_value=0, max_value=100, allow_nan=False)
+    ),
+)
+def test_exact_rank_time_and_aux_per_group_match_the_model(
+    groups: list[list[int]], p: float
+) -> None:
+    # Few distinct values: ties everywhere, groups of every size (n differs per group,
+    # so DuckDB's ceil(n*p) rank is sometimes k and sometimes k + 1).
+    storage = MemoryStorage()
+    rows = []
+    for g, values in enumerate(groups):
+        for i, v in enumerate(values):
+            rows.append({"time": ((i * 7919) % 1000) * S + g, "host": f"h{g}", "v": v, "w": i})
+    if not rows:
+        return
+    storage.add("db", "m", table(rows, ["host"], {"v": FieldType.INTEGER, "w": FieldType.INTEGER}))
+    p_text = f"{p:.6f}"  # InfluxQL has no exponent notation
+    p = float(p_text)
+    q = f"SELECT percentile(v, {p_text}), w FROM m GROUP BY host"
+    [result] = execute(q, storage=storage, database="db", rp=None, now_ns=10**12, guards=OPEN)
+    assert "error" not in result, result
+    got = {one["tags"]["host"]: one["values"] for one in result.get("series", [])}
+    expected = {}
+    for g, values in enumerate(groups):
+        points = [(((i * 7919) % 1000) * S + g, v, i) for i, v in enumerate(values)]
+        ordered = sorted(points, key=lambda tvw: (tvw[1], tvw[0]))
+        k = math.floor(len(ordered) * p / 100.0 + 0.5) - 1
+        if 0 <= k < len(ordered):
+            expected[f"h{g}"] = [list(ordered[k])]
+    assert got == expected
