@@ -5,11 +5,11 @@ quoted string, one space before the fields and at most one before the timestamp:
 shape of nearly all generated traffic (telegraf, TSBS, client libraries). For those
 lines the body is split into lines, sections, field items, keys and values with
 whole-array kernels; the distinct ``measurement,tags`` texts are parsed together by
-kernels too (``series_columns``), and each distinct field value text is validated by
-regular expression and cast once. No Python object is created per value or per series;
-tag columns are taken from per-tag value arrays. When every line names the same field
-keys in the same order (generated traffic), field columns are cut out by position
-instead of by sorting.
+kernels too (``series_columns``; keys seen before come from ``known_series``), and
+each distinct field value text is validated by regular expression and cast once. No
+Python object is created per value or per series; tag columns are taken from per-tag
+value arrays. When every line names the same field keys in the same order (generated
+traffic), field columns are cut out by position instead of by sorting.
 
 Any line that is not common, or that any vectorised check rejects, goes to the
 per-line parsers, which produce the error reasons. If two lines disagree on a
@@ -37,7 +37,7 @@ from crisp.core.batch import (
     measurement_schema,
 )
 from crisp.protocols.line_protocol.line_syntax import ParsedLine, SeriesKey
-from crisp.protocols.line_protocol.series_columns import SeriesColumns, parse_series_columns
+from crisp.protocols.line_protocol.series_columns import SeriesColumns
 from crisp.protocols.line_protocol.single_line import SURROUNDING_WHITESPACE, LineParser
 from crisp.protocols.line_protocol.values import INT64_MAX, UINT64_MAX
 
@@ -296,7 +296,7 @@ class _Vectorised:
 
         encoded_series = pc.dictionary_encode(key_text)
         series_of_line = encoded_series.indices
-        series = parse_series_columns(encoded_series.dictionary, limits.max_tags)
+        series = self.parser.known_series.columns(encoded_series.dictionary, limits.max_tags)
         series_ok = series.ok
 
         time_ok = pc.and_(

@@ -45,6 +45,17 @@ class SeriesColumns:
         found = self.tag_values.get(tag)
         return pa.nulls(len(self.ok), pa.string()) if found is None else found
 
+    def take(self, indices: pa.Array) -> SeriesColumns:
+        """The keys at ``indices``, codes and names unchanged."""
+        return SeriesColumns(
+            ok=self.ok.take(indices),
+            measurement=self.measurement.take(indices),
+            measurement_names=self.measurement_names,
+            layout=self.layout.take(indices),
+            layouts=self.layouts,
+            tag_values={name: values.take(indices) for name, values in self.tag_values.items()},
+        )
+
 
 def parse_series_columns(texts: pa.Array, max_tags: int) -> SeriesColumns:
     """Parse every text of ``texts`` (distinct key texts, no backslash) at once."""

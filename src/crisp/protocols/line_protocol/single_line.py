@@ -7,6 +7,7 @@ lines the kernels leave aside.
 from __future__ import annotations
 
 from crisp.core.batch import LineError
+from crisp.protocols.line_protocol.known_series import KNOWN_SERIES, KnownSeries
 from crisp.protocols.line_protocol.limits import LineProtocolLimits
 from crisp.protocols.line_protocol.line_syntax import (
     LineSyntaxError,
@@ -36,7 +37,8 @@ class LineParser:
     """Parses single lines with the per-line parsers, sharing a series-key cache.
 
     One per body; ``shared_series`` (default: the process-wide ``SHARED_SERIES_KEYS``)
-    keeps parsed series keys across bodies.
+    keeps the per-line path's parsed series keys across bodies, ``known_series``
+    (default: ``KNOWN_SERIES``) the vectorised path's.
     """
 
     def __init__(
@@ -44,10 +46,12 @@ class LineParser:
         multiplier: int,
         limits: LineProtocolLimits,
         shared_series: SharedSeriesKeys | None = None,
+        known_series: KnownSeries | None = None,
     ) -> None:
         self.multiplier = multiplier
         self.limits = limits
         self.series_cache = SeriesKeyCache(limits, shared_series)
+        self.known_series = KNOWN_SERIES if known_series is None else known_series
 
     def parse(self, number: int, raw_line: str) -> ParsedLine | LineError | None:
         """The parsed line, its error, or ``None`` for blank and comment lines."""

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from crisp.core.batch import ParseResult
 from crisp.protocols.line_protocol import DEFAULT_LIMITS, LineProtocolLimits, parse_line_protocol
 from crisp.protocols.line_protocol.columnar_lines import parse_vectorised
+from crisp.protocols.line_protocol.known_series import KnownSeries
 from crisp.protocols.line_protocol.line_syntax import SHARED_SERIES_KEYS, SharedSeriesKeys
 from crisp.protocols.line_protocol.parser import parse_sequentially
 from crisp.protocols.line_protocol.single_line import LineParser
@@ -209,3 +210,66 @@ def test_a_body_of_many_new_series_in_any_tag_order_matches_line_by_line() -> No
     table = result.batch.measurements["api_latency"].table
     assert table.column_names == ["time", "endpoint", "host", "service", "status", "duration_ms"]
     assert table.column("status").null_count == 120
+
+
+def vectorised_with(text: str, known: KnownSeries, limits: LineProtocolLimits = DEFAULT_LIMITS
+                    ) -> ParseResult:
+    result = parse_vectorised(text, LineParser(1, limits, SharedSeriesKeys(), known), NOW)
+    assert result is not None
+    return result
+
+
+def test_known_series_serve_later_bodies_and_match_an_uncached_parse() -> None:
+    known = KnownSeries()
+    bodies = [
+        cpu_body(range(100), 0),
+        cpu_body(range(100), 1),  # every key known
+        cpu_body(range(80, 120), 2),  # half known, half new: stored too
+        cpu_body(range(100), 3, extra_tag=",os=linux"),  # same hosts, another layout
+        "\n".join([cpu_body(range(10), 4), "cpu,host=a,host=b v=1i 1", "cpu,time=x v=1i 1"]),
+    ]
+    for body in bodies * 2:
+        assert_same(vectorised_with(body, known), fresh_sequential(body))
+    assert len(known) == 120 + 100 + 2  # invalid keys are remembered as invalid
+    limited = LineProtocolLimits(max_tags=2)
+    body = cpu_body(range(100), 5)  # three tags: all refused under this limit
+    result = vectorised_with(body, known, limited)
+    assert len(result.errors) == 100
+    assert_same(result, fresh_sequential(body, limited))
+
+
+def test_known_series_stay_within_their_budget_and_survive_churn() -> None:
+    known = KnownSeries(max_bytes=20_000)
+    steady = cpu_body(range(60), 0)
+    vectorised_with(steady, known)
+    stored = len(known)
+    assert 0 < known.size_bytes <= 20_000
+    for start in range(1000, 5000, 500):  # bodies of never-seen series
+        churn = cpu_body(range(start, start + 300), 1)
+        assert_same(vectorised_with(churn, known), fresh_sequential(churn))
+        assert known.size_bytes <= 20_000
+    assert len(known) == stored  # the churn was parsed, not stored over the steady keys
+    assert_same(vectorised_with(steady, known), fresh_sequential(steady))
+
+
+def test_threads_sharing_known_series_get_the_uncached_results() -> None:
+    known = KnownSeries(max_bytes=30_000)
+    bodies = [cpu_body(range(i * 30, i * 30 + 120), i) for i in range(6)]
+    expected = [fresh_sequential(body) for body in bodies]
+    failures: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            for round_ in range(8):
+                index = (offset + round_) % len(bodies)
+                assert_same(vectorised_with(bodies[index], known), expected[index])
+        except BaseException as error:  # reported by the main thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(offset,)) for offset in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert known.size_bytes <= 30_000
