@@ -28,7 +28,8 @@ from crisp.storage.retention import shard_group_start
 SEQ_COLUMN = "__seq"
 # Past this many tracked (series, time range) pairs a partition stops proving it has
 # no duplicates and reads deduplicate it as before: the proof is a read-time saving
-# and must not cost unbounded memory at high cardinality.
+# and must not cost unbounded memory at high cardinality. Time-ordered writes keep one
+# range per series, however many writes a partition takes.
 MAX_TRACKED_RANGES = 250_000
 
 # A series independent of which tag columns a table had: names and values of its
@@ -99,14 +100,18 @@ class Partition:
             spans = ranges.get(key)
             if spans is None:
                 ranges[key] = [(lo, hi)]
+                self._tracked += 1
             elif spans[-1][1] < lo:
-                spans.append((lo, hi))  # the in-order case: after everything so far
+                # The in-order case: after everything so far. Widening the last span
+                # over the gap keeps one span per series for time-ordered writes; a
+                # later write into the gap then merely counts as a possible overlap.
+                spans[-1] = (spans[-1][0], hi)
             else:
                 at = bisect.bisect_left(spans, (lo, lo))
                 if (at < len(spans) and spans[at][0] <= hi) or (at and spans[at - 1][1] >= lo):
                     return False
                 spans.insert(at, (lo, hi))
-        self._tracked += len(summary.rows)
+                self._tracked += 1
         return self._tracked <= MAX_TRACKED_RANGES
 
 

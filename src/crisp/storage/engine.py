@@ -372,6 +372,10 @@ class Engine:
             self.metrics.series.labels(database, measurement).set(
                 self._catalog.series_count(database, measurement)
             )
+        summaries = {
+            name: self._catalog.shared_summary(database, name, summary)
+            for name, summary in summaries.items()
+        }
         return _Admitted(tables, summaries, dropped, reasons)
 
     def _count_written(self, points: int, tables: list[tuple[str, pa.Table]]) -> int:

@@ -30,10 +30,36 @@ def _buffer_duplicate_free(engine: Engine, measurement: str) -> bool:
 def test_in_order_and_out_of_order_disjoint_writes_need_no_dedupe(engine: Engine) -> None:
     engine.write("db", None, make_batch("m", [{"time": 10, "host": "a", "v": 1}]))
     engine.write("db", None, make_batch("m", [{"time": 30, "host": "a", "v": 3}]))
-    engine.write("db", None, make_batch("m", [{"time": 20, "host": "a", "v": 2},
-                                              {"time": 20, "host": "b", "v": 2}]))
+    # Another series, earlier than what the partition holds: disjoint from its ranges.
+    engine.write("db", None, make_batch("m", [{"time": 20, "host": "b", "v": 2},
+                                              {"time": 5, "host": "c", "v": 0}]))
     assert _buffer_duplicate_free(engine, "m")
-    assert [r["v"] for r in rows(engine, "db", "m")] == [1, 2, 2, 3]
+    assert [(r["host"], r["v"]) for r in rows(engine, "db", "m")] == [
+        ("c", 0), ("a", 1), ("b", 2), ("a", 3)
+    ]
+
+
+def test_a_write_into_a_series_gap_is_merged_on_read(engine: Engine) -> None:
+    # Time-ordered writes of a series are tracked as one widened range: a later point in
+    # the gap (a late arrival) counts as a possible duplicate, and reads merge.
+    engine.write("db", None, make_batch("m", [{"time": 10, "host": "a", "v": 1}]))
+    engine.write("db", None, make_batch("m", [{"time": 30, "host": "a", "v": 3}]))
+    engine.write("db", None, make_batch("m", [{"time": 20, "host": "a", "v": 2}]))
+    assert not _buffer_duplicate_free(engine, "m")
+    assert [(r["time"], r["v"]) for r in rows(engine, "db", "m")] == [(10, 1), (20, 2), (30, 3)]
+
+
+def test_time_ordered_writes_of_many_series_stay_within_the_tracking_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(buffer, "MAX_TRACKED_RANGES", 100)
+    part = Partition()
+    for t in range(50):  # 50 writes x 100 series: one range per series, not per write
+        table = make_batch(
+            "m", [{"time": t, "host": f"h{h}", "v": 1} for h in range(100)]
+        ).measurements["m"].table
+        part.add(table, t, t, summarize(table))
+    assert part.duplicate_free()
 
 
 def test_rewrite_of_same_series_and_time_is_detected(engine: Engine) -> None:
@@ -108,9 +134,9 @@ def test_rows_beside_an_overlap_are_read_once_and_the_overlap_merged(engine: Eng
 def test_partition_gives_up_past_its_tracking_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(buffer, "MAX_TRACKED_RANGES", 1)
     part = Partition()
-    for t in (1, 2):
-        table = make_batch("m", [{"time": t, "host": "a", "v": 1}]).measurements["m"].table
-        part.add(table, t, t, summarize(table))
+    for host in ("a", "b"):
+        table = make_batch("m", [{"time": 1, "host": host, "v": 1}]).measurements["m"].table
+        part.add(table, 1, 1, summarize(table))
     assert not part.duplicate_free()
 
 
