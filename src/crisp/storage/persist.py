@@ -158,8 +158,30 @@ def write_sorted_deduped(
     """
     field_names = sorted(fields)
     sql = dedupe_sql(source_sql, tags, field_names, keep_seq=True) + f" ORDER BY {order_by(tags)}"
-    result = con.sql(sql).to_arrow_table()
-    return _write_file(result, tags, fields, path)
+    # Streamed a row group at a time: a compaction of millions of rows never holds the
+    # whole merged table in Arrow memory (DuckDB's own memory is capped and spills).
+    reader = con.sql(sql).to_arrow_reader(ROW_GROUP_ROWS)
+    schema = stored_schema(tags, fields)
+    options = parquet_write_options(schema)
+    row_group_size = options.pop("row_group_size")
+    rows, seq = 0, -1
+    lo, hi = 2**63 - 1, -(2**63)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pq.ParquetWriter(path, schema, **options) as writer:
+        for batch in reader:
+            if batch.num_rows == 0:
+                continue
+            table = pa.Table.from_batches([batch]).select(schema.names).cast(schema)
+            writer.write_table(table, row_group_size=row_group_size)
+            rows += table.num_rows
+            times = pc.min_max(table.column(TIME_COLUMN)).as_py()
+            lo, hi = min(lo, times["min"]), max(hi, times["max"])
+            seq = max(seq, pc.max(table.column(SEQ_COLUMN)).as_py())
+    if rows == 0:
+        path.unlink()
+        return None
+    _fsync(path)
+    return FileStats(rows, lo, hi, seq, path.stat().st_size)
 
 
 def write_sorted(
@@ -199,11 +221,7 @@ def _write_file(
     table = result.select(schema.names).cast(schema)
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, **parquet_write_options(schema))
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync(path)
     times = table.column(TIME_COLUMN)
     seqs = table.column(SEQ_COLUMN)
     return FileStats(
@@ -213,6 +231,14 @@ def _write_file(
         max_seq=int(pc.max(seqs).as_py()),
         size_bytes=path.stat().st_size,
     )
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_parquet_sql(paths: list[Path]) -> str:
