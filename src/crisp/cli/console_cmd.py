@@ -23,6 +23,7 @@ SETTINGS = (
     "latency_field",
     "latency_service_tag",
     "latency_breakdown_tags",
+    "request_counter",
     "console_default_db",
     "log_format",
     "log_level",

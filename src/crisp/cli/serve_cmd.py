@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 
 from crisp.cli.options import add_setting_flags
 from crisp.cli.running import run_until_stopped
 from crisp.core.settings import Settings
 
+EXIT_USAGE = 2
 HELP = "run everything in one process (storage, collector, console) on embedded defaults"
 SETTINGS = (
     "data_dir",
@@ -32,6 +34,7 @@ SETTINGS = (
     "latency_field",
     "latency_service_tag",
     "latency_breakdown_tags",
+    "request_counter",
     "console_default_db",
     "demo_data",
     "admin_token",
@@ -58,11 +61,16 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     registry = CollectorRegistry()
     engine = engine_component(settings, registry)
     local = replace(settings, sink="embedded")
+    try:
+        collector = collector_node(local, registry, engine=engine)
+    except (ValueError, OSError) as error:  # a bad tokens or aggregation rules file
+        print(f"crisp serve: configuration error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     return run_until_stopped(
         [
             engine,
             storage_api(engine, settings, registry),
-            *collector_node(local, registry, engine=engine),
+            *collector,
             *console_components(settings, lambda: engine.engine),
             # Alerting evaluates on the console's in-process backend, so it comes after it.
             WorkerComponent(settings, registry),

@@ -33,6 +33,8 @@ class ConsoleOptions:
     default_database: str = "metrics"
     # Drill-down order after the service tag; a service page's breakdowns.
     breakdown_tags: tuple[str, ...] = ("endpoint", "host")
+    # (measurement, field) the services pages sum for request counts; None: count points.
+    request_counter: tuple[str, str] | None = ("http_requests", "count")
     # The collector's write tokens, which the console's write-token API rewrites.
     write_tokens_file: Path | None = None
     _backend: Any = field(default=None, repr=False, compare=False)
@@ -56,6 +58,11 @@ def database_config(settings: Settings) -> dict[str, Any]:
     if config["ENGINE"].endswith("sqlite3"):
         # Several threads serve an ASGI console; wait for the write lock instead of failing.
         config.setdefault("OPTIONS", {})["timeout"] = 20
+        # WAL: readers (console pages) no longer block the alert worker's writes, and a
+        # commit appends to the log instead of an fsync'd rollback journal per
+        # transaction; synchronous=NORMAL stays crash-safe in WAL mode (a power cut may
+        # lose the last commits, never corrupt). Measured by `crisp bench alerts`.
+        config["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
         config["CONN_MAX_AGE"] = 0
     return config
 
@@ -169,8 +176,17 @@ def options_from(settings: Settings, backend_factory: Callable[[], Any]) -> Cons
         latency_service_tag=settings.latency_service_tag,
         default_database=settings.console_default_db,
         breakdown_tags=tuple(settings.latency_breakdown_tags.split(",")),
+        request_counter=request_counter(settings.request_counter),
         write_tokens_file=settings.write_tokens_file,
     )
+
+
+def request_counter(text: str) -> tuple[str, str] | None:
+    """CRISP_REQUEST_COUNTER (``measurement.field``, checked by Settings) as a pair."""
+    if not text:
+        return None
+    measurement, _, name = text.rpartition(".")
+    return measurement, name
 
 
 def configure(settings: Settings, backend_factory: Callable[[], Any] | None = None) -> None:

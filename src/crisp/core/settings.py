@@ -168,6 +168,18 @@ def _parse_host_list(text: str) -> str:
     return ",".join(hosts)
 
 
+def _parse_counter(text: str) -> str:
+    """``measurement.field`` (split at the last dot: measurement names may hold dots), or
+    empty."""
+    value = text.strip()
+    if not value:
+        return ""
+    measurement, dot, name = value.rpartition(".")
+    if not dot or not measurement or not name:
+        raise ValueError(text)
+    return value
+
+
 def _parse_bool(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -512,6 +524,14 @@ class Settings:
         "comma-separated tag keys, e.g. endpoint,host",
         "Tags of CRISP_LATENCY_MEASUREMENT a service page breaks down by; Explore drills "
         "down in this order after CRISP_LATENCY_SERVICE_TAG.",
+    )
+    request_counter: str = _setting(
+        "http_requests.count",
+        _parse_counter,
+        "MEASUREMENT.FIELD, e.g. http_requests.count, or empty",
+        "Request counter the services pages sum for request and error rates (each point "
+        "counts the requests since the previous one); where it is absent or this is "
+        "empty they count CRISP_LATENCY_MEASUREMENT points instead.",
     )
     demo_data: bool = _setting(
         False,

@@ -37,3 +37,21 @@ def test_replay_with_nothing_to_send_exits_0(
     code = main(["collector", "replay-dead-letters", "--spool-dir", str(tmp_path)])
     assert code == 0
     assert "resent 0 dead-letter files" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("tokens", ["not json", None])  # bad file, missing file
+def test_serve_with_a_bad_tokens_file_exits_2_with_the_reason(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tokens: str | None,
+) -> None:
+    path = tmp_path / "tokens.json"
+    if tokens is not None:
+        path.write_text(tokens)
+    monkeypatch.setenv("CRISP_WRITE_TOKENS_FILE", str(path))
+    code = main(["serve", "--data-dir", str(tmp_path / "data"), "--spool-dir", str(tmp_path / "s")])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("crisp serve: configuration error:")
+    assert "tokens.json" in error

@@ -47,7 +47,9 @@ def test_services_from_fixture_without_status_tag(world: World) -> None:
         "p99_ms",
         "error_rate",
         "sparkline",
+        "requests_source",
     }
+    assert checkout["requests_source"] == "latency"  # no http_requests in this database
     # Five points 10, 20, 30, 40, 100 ms in the last hour.
     assert checkout["requests"] == 5
     assert checkout["rate_per_s"] == pytest.approx(5 / 3600)
@@ -269,3 +271,124 @@ def test_service_page_renders_with_names_from_settings(world: World) -> None:
     escaped = client.get("/services/%3Cb%3E/")
     assert b"<h1>&lt;b&gt;</h1>" in escaped.content
     assert Client().get("/services/checkout/").status_code == 302
+
+
+# ---------------------------------------------------------------- the request counter
+
+
+@pytest.fixture
+def counted(settings: Any) -> MetricsBackend:
+    """One latency point per (service, endpoint, status) stands for many requests, which
+    the http_requests counter counts: api /pay 100 ok + 10 × 500 + 30 × 503, /cart 60 ok;
+    web / 7 ok. Latency points alone would say api: 4 requests, 2 of them errors."""
+    now = time.time_ns()
+    counts = [
+        ("api", "/pay", "h1", "200", 10.0, [40, 60]),
+        ("api", "/pay", "h1", "500", 20.0, [10]),
+        ("api", "/pay", "h2", "503", 30.0, [30]),
+        ("api", "/cart", "h2", "200", 40.0, [25, 35]),
+        ("web", "/", "w1", "200", 5.0, [7]),
+    ]
+    tags = ["endpoint", "host", "service", "status"]
+    latency = []
+    requests = []
+    for i, (service, endpoint, host, status, value, per_minute) in enumerate(counts):
+        labels = {"service": service, "endpoint": endpoint, "host": host, "status": status}
+        latency.append({"time": now - (i + 1) * MINUTE, **labels, "duration_ms": value})
+        for j, count in enumerate(per_minute):
+            requests.append({"time": now - (j + 1) * MINUTE, **labels, "count": count})
+    # Outside the range: never counted.
+    requests.append({"time": now - 60 * MINUTE, **labels, "count": 10_000})
+    memory = MemoryStorage()
+    memory.add("metrics", "api_latency", table(latency, tags, {"duration_ms": FieldType.FLOAT}))
+    memory.add("metrics", "http_requests", table(requests, tags, {"count": FieldType.INTEGER}))
+    metrics = InProcessBackend(memory, timeout=10)
+    use_backend(settings, metrics)
+    return metrics
+
+
+def test_requests_and_errors_are_the_counters_sums(world: World, counted: MetricsBackend) -> None:
+    response = services(client_for(world, "alice"), range="-15m")
+    assert response.status_code == 200, response.content
+    body = {row["service"]: row for row in response.json()}
+    api = body["api"]
+    assert api["requests_source"] == "counter"
+    assert api["requests"] == 200  # not the 4 latency points
+    assert api["rate_per_s"] == pytest.approx(200 / 900)
+    assert api["error_rate"] == pytest.approx(40 / 200)  # 500s and 503s, not 2 of 4 points
+    assert api["p95_ms"] == 40.0  # latency still from the latency measurement
+    assert body["web"]["requests"] == 7
+    assert body["web"]["error_rate"] == 0.0
+
+
+def test_service_breakdowns_use_the_counter(world: World, counted: MetricsBackend) -> None:
+    body = detail(client_for(world, "alice"), "api").json()
+    assert body["summary"]["requests"] == 200
+    assert body["summary"]["requests_source"] == "counter"
+    endpoints = {row["name"]: row for row in body["breakdowns"]["endpoint"]}
+    assert endpoints["/pay"]["requests"] == 140
+    assert endpoints["/pay"]["error_rate"] == pytest.approx(40 / 140)
+    assert endpoints["/cart"]["requests"] == 60
+    assert endpoints["/cart"]["rate_per_s"] == pytest.approx(60 / 900)
+    hosts = {row["name"]: row["requests"] for row in body["breakdowns"]["host"]}
+    assert hosts == {"h1": 110, "h2": 90}
+
+
+def test_without_the_counter_setting_latency_points_are_counted(
+    world: World, counted: MetricsBackend, settings: Any
+) -> None:
+    settings.CRISP.request_counter = None
+    body = {row["service"]: row for row in services(client_for(world, "alice")).json()}
+    assert body["api"]["requests_source"] == "latency"
+    assert body["api"]["requests"] == 4
+    assert body["api"]["error_rate"] == 0.5
+
+
+def test_a_counter_named_in_settings_but_absent_falls_back(
+    world: World, with_status: MetricsBackend, settings: Any
+) -> None:
+    settings.CRISP.request_counter = ("http_requests", "count")  # with_status has none
+    body = {row["service"]: row for row in services(client_for(world, "alice")).json()}
+    assert {row["requests_source"] for row in body.values()} == {"latency"}
+    assert body["api"]["requests"] == 4
+
+
+def test_counter_without_the_grouping_tag_falls_back(
+    world: World, counted: MetricsBackend, settings: Any
+) -> None:
+    settings.CRISP.breakdown_tags = ("endpoint", "method")  # the counter has no method tag
+    body = detail(client_for(world, "alice"), "api").json()
+    assert body["summary"]["requests_source"] == "counter"
+    assert {row["requests_source"] for row in body["breakdowns"]["endpoint"]} == {"counter"}
+    # Summing the counter by a tag it lacks would lump all of it under "": points instead.
+    methods = body["breakdowns"]["method"]
+    assert [(row["requests_source"], row["requests"]) for row in methods] == [("latency", 4)]
+
+
+def test_counter_queries_are_rendered_from_settings(
+    world: World, counted: MetricsBackend, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    original = InProcessBackend.query
+
+    def spy(self: InProcessBackend, influxql: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(influxql)
+        return original(self, influxql, *args, **kwargs)
+
+    monkeypatch.setattr(InProcessBackend, "query", spy)
+    assert services(client_for(world, "alice")).status_code == 200
+    counter = [q for q in seen if q.startswith("SELECT") and "http_requests" in q]
+    assert len(counter) == 2  # requests, then 5xx; grouped, not one per service
+    assert all(q.startswith("SELECT sum(count) AS ") for q in counter)
+    assert all(q.endswith("GROUP BY service") for q in counter)
+    assert "status::tag =~ /^5/" in counter[1]
+    # Latency points are not counted for errors when the counter has them.
+    assert not [q for q in seen if "count(duration_ms) AS errors" in q]
+
+
+def test_services_page_says_where_rates_come_from(world: World) -> None:
+    client = Client()
+    client.force_login(world.users["alice"])
+    response = client.get("/services/")
+    assert b'id="requests-source"' in response.content
+    assert b'"request_counter": "http_requests.count"' in response.content

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from crisp.console.conf import PACKAGE_DIR, database_config, resolve_secret_key
+from crisp.console.conf import (
+    PACKAGE_DIR,
+    database_config,
+    options_from,
+    resolve_secret_key,
+)
 from crisp.core.settings import SettingError, Settings, load_settings
 
 
@@ -34,6 +39,8 @@ def test_postgres_url(scheme: str) -> None:
         ("CRISP_DEBUG", "maybe"),
         ("CRISP_ALLOWED_HOSTS", " , "),
         ("CRISP_LATENCY_FIELD", " "),
+        ("CRISP_REQUEST_COUNTER", "http_requests"),
+        ("CRISP_REQUEST_COUNTER", "http_requests."),
     ],
 )
 def test_bad_console_settings_name_the_variable(variable: str, value: str) -> None:
@@ -74,3 +81,17 @@ def test_vendored_chart_library_ships_with_its_license() -> None:
     assert "MIT License" in (vendor / "LICENSE").read_text()
     template = (PACKAGE_DIR / "templates" / "console" / "explore.html").read_text()
     assert "vendor/uplot/uPlot.iife.min.js" in template
+
+
+@pytest.mark.parametrize(
+    ("value", "counter"),
+    [
+        (None, ("http_requests", "count")),
+        ("app.requests.n", ("app.requests", "n")),
+        ("", None),
+    ],
+)
+def test_request_counter_setting(value: str | None, counter: tuple[str, str] | None) -> None:
+    environ = {} if value is None else {"CRISP_REQUEST_COUNTER": value}
+    options = options_from(load_settings(environ), backend_factory=lambda: None)
+    assert options.request_counter == counter

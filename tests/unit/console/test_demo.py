@@ -52,7 +52,10 @@ def test_history_then_live_points(engine: Engine) -> None:
         "status",
     }
     assert engine.field_types("demo", "api_latency") == {"duration_ms": "float"}
-    assert engine.field_types("demo", "http_requests") == {"count": "integer"}
+    assert engine.field_types("demo", "http_requests") == {
+        "count": "integer",
+        "total": "integer",
+    }
     assert engine.tag_values("demo", "api_latency", "service") == [
         "catalog",
         "checkout",
@@ -105,6 +108,14 @@ def test_the_services_overview_shows_the_demo(engine: Engine, settings: Any) -> 
     assert max(rows, key=lambda s: rows[s]["requests"]) == "catalog"
     assert max(rows, key=lambda s: rows[s]["error_rate"]) == "shipping"
     assert all(r["p99_ms"] >= r["p95_ms"] > 0 for r in rows.values())
+    # Request counts come from the counter's per-tick counts, which add up to the
+    # demo's one latency point per request.
+    assert {r["requests_source"] for r in rows.values()} == {"counter"}
+    settings.CRISP.request_counter = None
+    points = {r["service"]: r for r in client.get("/api/services/?db=metrics&range=-1h").json()}
+    assert {r["requests_source"] for r in points.values()} == {"latency"}
+    for name, row in rows.items():
+        assert row["requests"] == pytest.approx(points[name]["requests"], rel=0.02)
     detail = client.get("/api/services/checkout/?db=metrics&range=-1h").json()
     assert {r["name"] for r in detail["breakdowns"]["host"]} == {"checkout-1", "checkout-2"}
     rate = client.post(
@@ -112,7 +123,7 @@ def test_the_services_overview_shows_the_demo(engine: Engine, settings: Any) -> 
         {
             "database": "metrics",
             "measurement": "http_requests",
-            "field": "count",
+            "field": "total",
             "aggregate": "rate",
             "start": "-30m",
             "interval": "1m",

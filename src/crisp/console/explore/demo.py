@@ -6,9 +6,11 @@ At start an hour of history is written (unless the measurement already holds dat
 e.g. after a restart); then a point set every 10 s. The shape is the benchmark's
 api-latency use case (:mod:`crisp.bench.api_latency`: services, endpoints, median
 latencies, request rates, status mix), scaled down to one latency point per request
-at about 1/100 of its rates, two hosts per service, plus a cumulative
-``http_requests`` counter per series and a recurring incident (shipping ``/quotes``
-answers 503 for three minutes in every twenty) so error rates have something to show.
+at about 1/100 of its rates, two hosts per service, plus an ``http_requests`` point per
+series and tick (``count``: the tick's requests, which the services pages sum, as
+CRISP_REQUEST_COUNTER; ``total``: the running total, for Explore's rate of a counter)
+and a recurring incident (shipping ``/quotes`` answers 503 for three minutes in every
+twenty) so error rates have something to show.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ RATE_SCALE = 100
 HOSTS_PER_SERVICE = 2
 REQUESTS_MEASUREMENT = "http_requests"
 REQUESTS_FIELD = "count"
+REQUESTS_TOTAL_FIELD = "total"
 INCIDENT = ("shipping", "/quotes")
 INCIDENT_PERIOD_NS = 20 * 60 * SECOND_NS
 INCIDENT_LENGTH_NS = 3 * 60 * SECOND_NS
@@ -104,9 +107,10 @@ class DemoGenerator:
         rows: dict[str, list[object]] = {
             k: [] for k in ("time", "endpoint", "host", "method", "service", "status", "value")
         }
-        counters: dict[str, list[object]] = {k: [] for k in rows}
+        counters: dict[str, list[object]] = {k: [] for k in (*rows, "total")}
         tick = start_ns - start_ns % TICK_NS
         while tick + TICK_NS <= end_ns:
+            in_tick: dict[tuple[_Route, str], int] = {}
             for route in self._routes:
                 for _ in range(self._requests(route.per_tick)):
                     t = tick + self._rng.randrange(TICK_NS)
@@ -115,6 +119,7 @@ class DemoGenerator:
                     else:
                         status = self._rng.choices(STATUSES, STATUS_WEIGHTS)[0]
                     self._counters[(route, status)] = self._counters.get((route, status), 0) + 1
+                    in_tick[(route, status)] = in_tick.get((route, status), 0) + 1
                     for key, value in zip(
                         rows,
                         (t, route.endpoint, route.host, route.method, route.service, status),
@@ -122,24 +127,32 @@ class DemoGenerator:
                     ):
                         rows[key].append(value)
                     rows["value"].append(self._latency(route, t))
-            # The counter of every series seen so far, at the tick's end.
-            for (route, status), count in self._counters.items():
+            # Every series seen so far, at the tick's end: its requests in the tick
+            # (0 too, as an exporter reports) and its running total.
+            for (route, status), total in self._counters.items():
                 values = (tick + TICK_NS - 1, route.endpoint, route.host, route.method)
+                count = in_tick.get((route, status), 0)
                 for key, value in zip(
-                    counters, (*values, route.service, status, count), strict=False
+                    counters, (*values, route.service, status, count, total), strict=True
                 ):
                     counters[key].append(value)
             tick += TICK_NS
         batch = PointBatch()
         if rows["time"]:
-            batch.add(self._table(self.names.measurement, self.names.field, FieldType.FLOAT, rows))
-            batch.add(
-                self._table(REQUESTS_MEASUREMENT, REQUESTS_FIELD, FieldType.INTEGER, counters)
-            )
+            latency = {self.names.field: ("value", FieldType.FLOAT)}
+            batch.add(self._table(self.names.measurement, latency, rows))
+            requests = {
+                REQUESTS_FIELD: ("value", FieldType.INTEGER),
+                REQUESTS_TOTAL_FIELD: ("total", FieldType.INTEGER),
+            }
+            batch.add(self._table(REQUESTS_MEASUREMENT, requests, counters))
         return batch
 
     def _table(
-        self, measurement: str, field: str, kind: FieldType, columns: dict[str, list[object]]
+        self,
+        measurement: str,
+        fields: dict[str, tuple[str, FieldType]],
+        columns: dict[str, list[object]],
     ) -> MeasurementBatch:
         tags = {
             "endpoint": "endpoint",
@@ -148,8 +161,9 @@ class DemoGenerator:
             self.names.service_tag: "service",
             "status": "status",
         }
-        schema = measurement_schema(list(tags), {field: kind})
-        arrays = {"time": columns["time"], field: columns["value"]}
+        schema = measurement_schema(list(tags), {f: kind for f, (_, kind) in fields.items()})
+        arrays = {"time": columns["time"]}
+        arrays.update({f: columns[source] for f, (source, _) in fields.items()})
         arrays.update({name: columns[source] for name, source in tags.items()})
         table = pa.Table.from_arrays(
             [pa.array(arrays[f.name], f.type) for f in schema], schema=schema

@@ -2,6 +2,11 @@
 one service) request count and rate, p95/p99 latency, error rate and a p95
 sparkline, from a few GROUP BY queries over the latency measurement.
 
+Requests and errors come from the request counter (CRISP_REQUEST_COUNTER: the sum of
+its field, where one point may stand for many requests) when the database has it with
+the grouping tags; otherwise from counting latency points, right when every request
+writes one. Each row says which (``requests_source``).
+
 Statements are built as typed AST and rendered by :func:`checked_render`, like explore's;
 the measurement, field and tag names come from settings, the range from the request.
 """
@@ -25,6 +30,8 @@ SPARKLINE_STEPS = (
     12 * 3600 * SECOND, 24 * 3600 * SECOND, 7 * 24 * 3600 * SECOND,
 )  # fmt: skip
 SPARKLINE_BUCKETS = 30
+FROM_COUNTER = "counter"
+FROM_LATENCY = "latency"
 
 
 @dataclass
@@ -38,6 +45,16 @@ class GroupStats:
     p99_ms: float | None = None
     error_rate: float | None = None
     sparkline: list[float | None] = field(default_factory=list)
+    # FROM_COUNTER: requests and errors are sums of the request counter; FROM_LATENCY:
+    # counts of latency points.
+    requests_source: str = FROM_LATENCY
+
+
+@dataclass(frozen=True)
+class _Counter:
+    measurement: str
+    field: str
+    has_status: bool
 
 
 @dataclass
@@ -53,11 +70,11 @@ def _select(
     fields: list[tuple[ast.Expr, str]],
     condition: ast.Expr,
     dimensions: list[ast.Expr],
+    measurement: str | None = None,
 ) -> str:
-    opts = options()
     statement = ast.SelectStatement(
         fields=tuple(ast.Field(expr, alias=alias) for expr, alias in fields),
-        sources=(ast.Measurement(name=opts.latency_measurement),),
+        sources=(ast.Measurement(name=measurement or options().latency_measurement),),
         condition=condition,
         dimensions=tuple(ast.Dimension(d) for d in dimensions),
     )
@@ -119,26 +136,47 @@ def group_stats(
         stats[name] = GroupStats(
             name=name,
             requests=requests,
-            rate_per_s=requests / (span_ns / SECOND),
             p95_ms=_float(row.get("p95_ms")),
             p99_ms=_float(row.get("p99_ms")),
         )
+
+    is_error = ast.BinaryExpr("=~", ast.VarRef(STATUS_TAG, "tag"), ast.RegexLiteral(ERROR_STATUS))
+    counter = _request_counter(database, by_tag, service is not None)
+    if counter is not None:
+        total = aggregate_call("sum", counter.field)
+        text = _select([(total, "requests")], condition, by, counter.measurement)
+        for name, row in _rows(database, text, by_tag):
+            if row.get("requests") is None:
+                continue
+            one = stats.setdefault(name, GroupStats(name=name))
+            one.requests = int(row["requests"])
+            one.requests_source = FROM_COUNTER
+            one.error_rate = 0.0 if counter.has_status and one.requests else None
+        if counter.has_status:
+            and_errors = ast.BinaryExpr("AND", condition, is_error)
+            text = _select([(total, "errors")], and_errors, by, counter.measurement)
+            for name, row in _rows(database, text, by_tag):
+                found = stats.get(name)
+                if found and found.requests_source == FROM_COUNTER and found.requests:
+                    found.error_rate = int(row.get("errors") or 0) / found.requests
+        # A counter that saw no requests, and no latency point either: nothing to show.
+        stats = {k: v for k, v in stats.items() if v.requests or v.p95_ms is not None}
     if not stats:
         return []
+    for one in stats.values():
+        one.rate_per_s = one.requests / (span_ns / SECOND)
 
-    if STATUS_TAG in metrics_backend().tag_keys(database, opts.latency_measurement):
-        for one in stats.values():
+    from_points = [one for one in stats.values() if one.requests_source == FROM_LATENCY]
+    if from_points and STATUS_TAG in metrics_backend().tag_keys(database, opts.latency_measurement):
+        for one in from_points:
             one.error_rate = 0.0
-        is_error = ast.BinaryExpr(
-            "=~", ast.VarRef(STATUS_TAG, "tag"), ast.RegexLiteral(ERROR_STATUS)
-        )
         errors = _select(
             [(aggregate_call("count", value), "errors")],
             ast.BinaryExpr("AND", condition, is_error),
             by,
         )
         for name, row in _rows(database, errors, by_tag):
-            if name in stats:
+            if name in stats and stats[name].requests_source == FROM_LATENCY:
                 stats[name].error_rate = int(row.get("errors") or 0) / stats[name].requests
 
     interval = auto_interval(span_ns, SPARKLINE_BUCKETS, SPARKLINE_STEPS)
@@ -151,6 +189,23 @@ def group_stats(
         if name in stats:
             stats[name].sparkline.append(_float(row.get("p95_ms")))
     return [stats[name] for name in sorted(stats)]
+
+
+def _request_counter(database: str, by_tag: str | None, of_service: bool) -> _Counter | None:
+    """The request counter, if set and in ``database`` with the tags the query groups and
+    filters by; None means: count latency points."""
+    opts = options()
+    if opts.request_counter is None:
+        return None
+    measurement, name = opts.request_counter
+    backend = metrics_backend()
+    if measurement not in backend.measurements(database):
+        return None
+    tags = set(backend.tag_keys(database, measurement))
+    needed = {t for t in (by_tag, opts.latency_service_tag if of_service else None) if t}
+    if not needed <= tags:
+        return None
+    return _Counter(measurement, name, STATUS_TAG in tags)
 
 
 def services_overview(database: str, since: TimePoint, now_ns: int) -> list[GroupStats]:

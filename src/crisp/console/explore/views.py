@@ -22,6 +22,8 @@ def latency_names() -> dict[str, Any]:
         "service_tag": opts.latency_service_tag,
         "breakdown_tags": list(opts.breakdown_tags),
         "default_db": opts.default_database,
+        # Where request and error rates come from, for the pages' note on them.
+        "request_counter": ".".join(opts.request_counter) if opts.request_counter else None,
     }
 
 

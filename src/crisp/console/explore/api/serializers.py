@@ -141,6 +141,11 @@ class GroupStatsSerializer(serializers.Serializer[Any]):
     p99_ms = serializers.FloatField(allow_null=True)
     error_rate = serializers.FloatField(allow_null=True)
     sparkline = serializers.ListField(child=serializers.FloatField(allow_null=True))
+    requests_source = serializers.ChoiceField(
+        choices=["counter", "latency"],
+        help_text="counter: requests and errors are sums of CRISP_REQUEST_COUNTER; latency: "
+        "counts of latency points (no counter in the database, or none for this row)",
+    )
 
 
 class ServiceStatsSerializer(GroupStatsSerializer):

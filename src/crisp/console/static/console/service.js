@@ -8,6 +8,7 @@ const statusLine = document.getElementById("status");
 const latency = JSON.parse(document.getElementById("latency-settings").textContent);
 const service = JSON.parse(document.getElementById("service-data").textContent);
 const setStatus = (text, isError = false) => Crisp.setStatus(statusLine, text, isError);
+const sourceNote = document.getElementById("requests-source");
 
 // Explore at p95, drilled into the service (and into `tag=value` when given).
 function exploreState(tag, value) {
@@ -63,9 +64,12 @@ async function load() {
     setStatus("");
     renderSummary(detail.summary);
     renderBreakdowns(detail.breakdowns);
+    const rows = [detail.summary, ...Object.values(detail.breakdowns).flat()];
+    showRequestsSource(sourceNote, rows.filter(Boolean));
   } catch (error) {
     renderSummary(null);
     renderBreakdowns({});
+    showRequestsSource(sourceNote, []);
     setStatus(error.message, true);
   }
 }

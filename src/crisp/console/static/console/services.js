@@ -15,6 +15,7 @@ function servicePage(service) {
 const tableElement = document.getElementById("services-table");
 tableElement.tHead.append(statsHeader("Service", "service"));
 const table = statsTable(tableElement, "service", servicePage);
+const sourceNote = document.getElementById("requests-source");
 
 async function load() {
   if (!form.db.value) return;
@@ -25,8 +26,10 @@ async function load() {
     const rows = await Crisp.api("/api/services/?" + params);
     setStatus(rows.length ? "" : "No latency data in this range.");
     table.show(rows);
+    showRequestsSource(sourceNote, rows);
   } catch (error) {
     table.show([]);
+    showRequestsSource(sourceNote, []);
     setStatus(error.message, true);
   }
 }

@@ -30,6 +30,8 @@ function statsTable(table, keyName, linkFor) {
         Crisp.fmt(r.requests, 0), Crisp.fmt(r.rate_per_s, 3), Crisp.percent(r.error_rate),
         Crisp.fmt(r.p95_ms, 1), Crisp.fmt(r.p99_ms, 1),
       ].map((text) => Object.assign(document.createElement("td"), { textContent: text }));
+      const source = requestsSource(r.requests_source);
+      for (const cell of cells.slice(0, 3)) cell.title = source;
       const spark = document.createElement("td");
       spark.append(Crisp.sparkline(r.sparkline));
       tr.append(name, ...cells, spark);
@@ -51,6 +53,38 @@ function statsTable(table, keyName, linkFor) {
   }
 
   return { show(newRows) { rows = newRows; render(); } };
+}
+
+// Where a row's requests, rate and error rate come from (the API's requests_source):
+// the request counter's sum (one point may stand for many requests) or a count of
+// latency points (one per request).
+function latencyNames() {
+  return JSON.parse(document.getElementById("latency-settings").textContent);
+}
+
+function requestsSource(kind) {
+  const names = latencyNames();
+  return kind === "counter"
+    ? `sum of ${names.request_counter}`
+    : `count of ${names.measurement} points`;
+}
+
+// The note under the numbers saying where the requests columns come from.
+function showRequestsSource(element, rows) {
+  const kinds = new Set(rows.map((r) => r.requests_source));
+  const names = latencyNames();
+  let text = "";
+  if (kinds.size === 1) {
+    text = `Requests, rate and error rate: ${requestsSource([...kinds][0])}.`;
+    if (kinds.has("latency") && names.request_counter) {
+      text += ` (No ${names.request_counter} counter for these in this database.)`;
+    }
+  } else if (kinds.size > 1) {
+    text = `Requests, rate and error rate: ${requestsSource("counter")} where the counter ` +
+      `has data, else ${requestsSource("latency")} (hover a number to see which).`;
+  }
+  element.textContent = text;
+  element.dataset.source = [...kinds].sort().join(",");
 }
 
 // The header row every stats table has; `first` names its first column.
