@@ -1,13 +1,17 @@
 import math
+from unittest.mock import patch
 
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crisp.collector import lp_encode
 from crisp.collector.lp_encode import encode_batch
 from crisp.core.batch import FieldType as F
 from crisp.core.batch import MeasurementBatch, PointBatch, measurement_schema
 from crisp.protocols.line_protocol import parse_line_protocol
+from tests.unit.collector.lp_reference import encode_batch as encode_row_by_row
 
 
 def batch_of(measurement: str, rows: list[dict[str, object]], tags: list[str],
@@ -80,3 +84,49 @@ def test_fuzz_round_trip(
     rows = [{"time": time_ns, "tag": tag_value, "num": number, "str": text}]
     batch = batch_of(measurement, rows, ["tag"], {"num": F.FLOAT, "str": F.STRING})
     assert round_trip(batch) == [(measurement, rows)]
+
+
+tag_texts = st.one_of(st.none(), st.sampled_from(["", "a", "b c", "x,y=z", "new\nline", "é"]))
+floats = st.one_of(st.none(), st.floats(), st.sampled_from([2.0, -0.0, 1e16, 1e17, 1e21, 0.1]))
+
+
+@pytest.mark.parametrize("vector_min_rows", [0, 10**9])  # column-wise, row-wise
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "time": st.integers(-(2**62), 2**62),
+                "h st": tag_texts,
+                "dc": tag_texts,
+                "f": floats,
+                "i": st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+                "b": st.one_of(st.none(), st.booleans()),
+                "s": st.one_of(st.none(), st.text(max_size=6)),
+            }
+        ),
+        max_size=6,
+    ),
+    st.sampled_from(["m", "we ird,m"]),
+)
+def test_fuzz_same_points_as_the_row_encoder(
+    vector_min_rows: int, rows: list[dict[str, object]], name: str
+) -> None:
+    fields = {"f": F.FLOAT, "i": F.INTEGER, "b": F.BOOLEAN, "s": F.STRING}
+    batch = batch_of(name, rows, ["h st", "dc"], fields)
+    batch.add(batch_of("other", rows[:2], ["dc"], {"f": F.FLOAT}).measurements["other"])
+    batch.add(batch_of("same", rows[1:], ["h st", "dc"], fields).measurements["same"])
+    with patch.object(lp_encode, "VECTOR_MIN_ROWS", vector_min_rows):
+        new = encode_batch(batch)
+    old = encode_row_by_row(batch)
+    assert (new.points, new.dropped_values, new.dropped_points) == (
+        old.points,
+        old.dropped_values,
+        old.dropped_points,
+    )
+    parsed_new = parse_line_protocol(new.body, default_time_ns=0)
+    parsed_old = parse_line_protocol(old.body, default_time_ns=0)
+    assert parsed_new.errors == parsed_old.errors
+    assert [(m.measurement, m.table.to_pylist()) for m in parsed_new.batch] == [
+        (m.measurement, m.table.to_pylist()) for m in parsed_old.batch
+    ]

@@ -35,8 +35,9 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 )
 
 from crisp.core.batch import FieldType, LineError
-from crisp.protocols.columns import FieldValue, PointColumns
+from crisp.protocols.columns import FieldValue
 from crisp.protocols.otlp.attributes import attribute_tags
+from crisp.protocols.tag_sets import TagSetColumns
 
 VALUE_FIELD = "value"
 NO_RECORDED_VALUE = 1
@@ -47,7 +48,7 @@ class PointSink:
     """Collects points and errors, numbering data points across the request."""
 
     def __init__(self) -> None:
-        self.columns = PointColumns()
+        self.columns = TagSetColumns(VALUE_FIELD)
         self.errors: list[LineError] = []
         self.index = 0
 
@@ -63,24 +64,28 @@ class PointSink:
         index: int,
         where: str,
         measurement: str,
-        tags: dict[str, str],
+        tags: int,
         field_type: FieldType,
         value: FieldValue,
         time_ns: int,
     ) -> None:
-        reason = self.columns.add(measurement, tags, {VALUE_FIELD: (field_type, value)}, time_ns)
+        """Add a point whose tags are the tag set ``tags`` (``tag_set``)."""
+        reason = self.columns.add(measurement, tags, field_type, value, time_ns)
         if reason is not None:
             self.error(index, where, reason)
 
 
-def add_metric(sink: PointSink, metric: Metric, resource_tags: dict[str, str]) -> None:
+def add_metric(
+    sink: PointSink, metric: Metric, resource_tags: dict[str, str], resource_set: int
+) -> None:
+    """Add the metric's points; ``resource_set`` is ``resource_tags``' tag set."""
     kind = metric.WhichOneof("data")
     name = str(metric.name)
     where = f"{name} ({kind})"
     if kind == "gauge":
-        _add_numbers(sink, name, where, metric.gauge.data_points, resource_tags)
+        _add_numbers(sink, name, where, metric.gauge.data_points, resource_tags, resource_set)
     elif kind == "sum":
-        _add_numbers(sink, name, where, metric.sum.data_points, resource_tags)
+        _add_numbers(sink, name, where, metric.sum.data_points, resource_tags, resource_set)
     elif kind == "histogram":
         for point in metric.histogram.data_points:
             index = sink.next_point()
@@ -88,12 +93,13 @@ def add_metric(sink: PointSink, metric: Metric, resource_tags: dict[str, str]) -
             if start is None:
                 continue
             tags = _tags(resource_tags, point.attributes)
+            tag_set = sink.columns.tag_set(tags)
             _add_buckets(sink, index, name, where, tags, point, start)
             sink.add(
-                index, where, f"{name}_count", tags, FieldType.FLOAT, float(point.count), start
+                index, where, f"{name}_count", tag_set, FieldType.FLOAT, float(point.count), start
             )
             if point.HasField("sum"):
-                sink.add(index, where, f"{name}_sum", tags, FieldType.FLOAT, point.sum, start)
+                sink.add(index, where, f"{name}_sum", tag_set, FieldType.FLOAT, point.sum, start)
     elif kind == "exponential_histogram":
         for point in metric.exponential_histogram.data_points:
             index = sink.next_point()
@@ -101,11 +107,12 @@ def add_metric(sink: PointSink, metric: Metric, resource_tags: dict[str, str]) -
             if start is None:
                 continue
             tags = _tags(resource_tags, point.attributes)
+            tag_set = sink.columns.tag_set(tags)
             sink.add(
-                index, where, f"{name}_count", tags, FieldType.FLOAT, float(point.count), start
+                index, where, f"{name}_count", tag_set, FieldType.FLOAT, float(point.count), start
             )
             if point.HasField("sum"):
-                sink.add(index, where, f"{name}_sum", tags, FieldType.FLOAT, point.sum, start)
+                sink.add(index, where, f"{name}_sum", tag_set, FieldType.FLOAT, point.sum, start)
     elif kind == "summary":
         for point in metric.summary.data_points:
             index = sink.next_point()
@@ -113,13 +120,15 @@ def add_metric(sink: PointSink, metric: Metric, resource_tags: dict[str, str]) -
             if start is None:
                 continue
             tags = _tags(resource_tags, point.attributes)
+            tag_set = sink.columns.tag_set(tags)
             for quantile in point.quantile_values:
                 quantile_tags = {**tags, "quantile": format_bound(quantile.quantile)}
-                sink.add(index, where, name, quantile_tags, FieldType.FLOAT, quantile.value, start)
+                quantile_set = sink.columns.tag_set(quantile_tags)
+                sink.add(index, where, name, quantile_set, FieldType.FLOAT, quantile.value, start)
             sink.add(
-                index, where, f"{name}_count", tags, FieldType.FLOAT, float(point.count), start
+                index, where, f"{name}_count", tag_set, FieldType.FLOAT, float(point.count), start
             )
-            sink.add(index, where, f"{name}_sum", tags, FieldType.FLOAT, point.sum, start)
+            sink.add(index, where, f"{name}_sum", tag_set, FieldType.FLOAT, point.sum, start)
     # A metric without data (or of a kind newer than Crisp) has no points to store.
 
 
@@ -129,6 +138,7 @@ def _add_numbers(
     where: str,
     points: Iterable[NumberDataPoint],
     resource_tags: dict[str, str],
+    resource_set: int,
 ) -> None:
     for point in points:
         index = sink.next_point()
@@ -136,7 +146,12 @@ def _add_numbers(
         if time_ns is None:
             continue
         kind = point.WhichOneof("value")
-        tags = _tags(resource_tags, point.attributes)
+        attributes = point.attributes
+        # Points without attributes (one per metric and resource is common) share
+        # the resource's tag set: no dict to build.
+        tags = (
+            sink.columns.tag_set(_tags(resource_tags, attributes)) if attributes else resource_set
+        )
         if kind == "as_double":
             value: FieldValue = float(point.as_double)
             sink.add(index, where, name, tags, FieldType.FLOAT, value, time_ns)
@@ -172,9 +187,9 @@ def _add_buckets(
     for bound, count in zip([*bounds, math.inf], counts, strict=True):
         # OTLP counts are per bucket; Prometheus' le buckets are cumulative.
         cumulative += count
-        bucket_tags = {**tags, "le": format_bound(bound)}
+        bucket_set = sink.columns.tag_set({**tags, "le": format_bound(bound)})
         sink.add(
-            index, where, f"{name}_bucket", bucket_tags, FieldType.FLOAT, float(cumulative), time_ns
+            index, where, f"{name}_bucket", bucket_set, FieldType.FLOAT, float(cumulative), time_ns
         )
 
 

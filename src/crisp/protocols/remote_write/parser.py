@@ -19,6 +19,7 @@ import cramjam
 
 from crisp.core.batch import FieldType, LineError, ParseResult
 from crisp.protocols.columns import PointColumns, clip
+from crisp.protocols.remote_write.columnar import read_points
 from crisp.protocols.remote_write.wire import Series, WireError, read_varint, read_write_request
 
 NAME_LABEL = "__name__"
@@ -37,6 +38,17 @@ def parse_remote_write(body: bytes) -> ParseResult:
     """Parse a remote-write 1.0 body (snappy block compressed ``WriteRequest``)."""
     try:
         data = _decompress(body)
+    except WireError as exc:
+        return ParseResult(PointColumns().to_point_batch(), [LineError(0, "", str(exc))])
+    batch = read_points(data)
+    if batch is not None:
+        return ParseResult(batch, [])
+    return parse_write_request(data)
+
+
+def parse_write_request(data: bytes) -> ParseResult:
+    """The scalar reader, for every body: the decompressed ``WriteRequest`` as points."""
+    try:
         all_series = read_write_request(data)
     except WireError as exc:
         return ParseResult(PointColumns().to_point_batch(), [LineError(0, "", str(exc))])
