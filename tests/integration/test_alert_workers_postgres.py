@@ -2,7 +2,8 @@
 
 Django is configured once per process, so the worker tests run in a child pytest with
 ``CRISP_DATABASE_URL`` pointing at a throwaway database on 127.0.0.1:5432: the
-concurrency test (threads racing on row leases) and the worker's behaviour suite.
+concurrency test (threads racing on row leases), the worker's behaviour suite and its
+batches (states stored with executemany, as on SQLite).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def test_workers_on_postgresql_notify_once(database_name: str) -> None:
             "-rs",
             "tests/unit/console/alerts/test_worker_concurrency.py",
             "tests/unit/console/alerts/test_worker.py",
+            "tests/unit/console/alerts/test_worker_batches.py",
         ],
         cwd=ROOT,
         env=env,

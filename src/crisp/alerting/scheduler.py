@@ -6,6 +6,12 @@ where ``offset`` is a stable hash of the rule's name modulo its interval. The of
 does not depend on the process (no ``hash()`` randomisation), so every worker and every
 restart agree on the schedule, and 5,000 rules at 30 s spread evenly over the 30 s.
 
+The hash is of the rule's *query* (database and text) when it has one, else of its
+name: rules that run the same query (a team's warning and critical thresholds on one
+p95, say) share a slot, so the worker runs that query once for all of them in one tick
+(as Prometheus evaluates a rule group at one instant), while distinct queries, the load,
+still spread over the interval.
+
 ``due`` is pure: the worker passes the last run times (stored with the instance states)
 and its clock. A rule missing from ``last_run`` has never run and is due at once; a
 worker starting cold with many new rules can call ``initial_last_run`` instead so
@@ -28,9 +34,16 @@ def offset_ns(name: str, interval_ns: int) -> int:
     return int.from_bytes(digest, "big") % interval_ns
 
 
+def schedule_key(rule: Rule) -> str:
+    """What the rule's offset hashes: its database and query, or its name without one."""
+    if rule.query is None:
+        return rule.name
+    return f"{rule.database or ''}\n{rule.query}"
+
+
 def slot_at_or_before(rule: Rule, now_ns: int) -> int:
     """The latest scheduled run time of ``rule`` that is ≤ ``now_ns``."""
-    offset = offset_ns(rule.name, rule.interval_ns)
+    offset = offset_ns(schedule_key(rule), rule.interval_ns)
     return now_ns - (now_ns - offset) % rule.interval_ns
 
 

@@ -43,6 +43,7 @@ from crisp.bench.stats import LatencySummary, json_number, summarise
 from crisp.bench.timespec import NS_PER_S, parse_duration_ns
 
 if TYPE_CHECKING:
+    from crisp.alerting.rules import AlertFile
     from crisp.console.alerts.worker import AlertWorker
     from crisp.storage.api import Storage
 
@@ -83,6 +84,8 @@ class RoundResult:
     max_lag_s: float
     notifications: int
     latency: LatencySummary
+    queries: int = 0
+    """Queries the worker ran (rules sharing a query in a tick run it once)."""
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -106,6 +109,8 @@ class AlertBenchResult:
     cold: RoundResult
     rounds: list[RoundResult]
     instances: dict[str, int] = field(default_factory=dict)
+    distinct_queries: int = 0
+    """Distinct (database, query) among the rules."""
 
     def kept_up(self) -> bool:
         """Every round: busy less than the interval and no rule a whole interval late."""
@@ -122,6 +127,7 @@ class AlertBenchResult:
             "cold": self.cold.as_dict(),
             "rounds": [r.as_dict() for r in self.rounds],
             "instances": self.instances,
+            "distinct_queries": self.distinct_queries,
             "kept_up": self.kept_up(),
         }
 
@@ -136,6 +142,7 @@ class AlertBenchResult:
             cold=RoundResult.from_dict(raw["cold"]),
             rounds=[RoundResult.from_dict(r) for r in raw["rounds"]],
             instances=dict(raw.get("instances", {})),
+            distinct_queries=int(raw.get("distinct_queries", 0)),
         )
 
 
@@ -149,11 +156,12 @@ def describe(result: AlertBenchResult) -> str:
     lines = [
         f"{c.rules} rules ({result.firing_rules} firing) every {c.interval_s:g} s, "
         f"{c.hosts} hosts of api_latency, console database {result.database}; "
-        f"import {result.import_s:.1f} s",
+        f"{result.distinct_queries} distinct queries; import {result.import_s:.1f} s",
         "",
         "| phase | wall s | rules evaluated | errors | worker busy s | worker CPU s "
-        "| process CPU s | max lag s | notifications | eval p50 / p95 / p99 / max ms |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| process CPU s | max lag s | notifications | eval p50 / p95 / p99 / max ms "
+        "| queries run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in [result.cold, *result.rounds]:
         name = "cold pass (all due)" if r.round == 0 else f"round {r.round}"
@@ -162,7 +170,8 @@ def describe(result: AlertBenchResult) -> str:
         lines.append(
             f"| {name} | {r.wall_s:.1f} | {r.evaluations} | {r.errors} | {r.busy_s:.1f} "
             f"| {r.worker_cpu_s:.1f} | {r.process_cpu_s:.1f} | {lag} | {r.notifications} "
-            f"| {_ms(lat.p50_ms)} / {_ms(lat.p95_ms)} / {_ms(lat.p99_ms)} / {_ms(lat.max_ms)} |"
+            f"| {_ms(lat.p50_ms)} / {_ms(lat.p95_ms)} / {_ms(lat.p99_ms)} / {_ms(lat.max_ms)} "
+            f"| {r.queries} |"
         )
     states = ", ".join(f"{k} {v}" for k, v in sorted(result.instances.items()) if v)
     lines += ["", f"alert instances at the end: {states or 'none'}"]
@@ -258,6 +267,7 @@ class _Totals:
     busy_s: float = 0.0
     worker_cpu_s: float = 0.0
     max_lag_s: float = 0.0
+    queries: int = 0
 
 
 class WorkerDriver:
@@ -313,6 +323,7 @@ class WorkerDriver:
             pause = self._worker.tick()
             totals.busy_s += time.perf_counter() - tick_start
             totals.worker_cpu_s += time.thread_time() - tick_cpu
+            totals.queries += getattr(self._worker, "last_tick_queries", (0, 0))[1]
             time.sleep(pause)  # as WorkerComponent waits (the worker caps it at 1 s)
         evaluated, errors = self.evaluations()
         return RoundResult(
@@ -326,6 +337,7 @@ class WorkerDriver:
             max_lag_s=totals.max_lag_s,
             notifications=self._sink.received - sent0,
             latency=summarise(self._recorder.samples[first_sample:]),
+            queries=totals.queries,
         )
 
 
@@ -434,7 +446,12 @@ def run_alert_bench(
             cold=cold,
             rounds=rounds,
             instances=_instances_by_state(),
+            distinct_queries=distinct_queries(alert_file),
         )
+
+
+def distinct_queries(alert_file: AlertFile) -> int:
+    return len({(r.database or DATABASE, r.query) for r in alert_file.rules if r.query})
 
 
 # ---------------------------------------------------------------- the command

@@ -17,8 +17,10 @@ from crisp.query.influxql.durations import MINUTE, SECOND
 T0 = 1_700_000_000 * SECOND
 
 
-def rule(name: str, interval: int = 30 * SECOND) -> Rule:
-    return Rule(name, "SELECT mean(v) FROM m", interval_ns=interval)
+def rule(name: str, interval: int = 30 * SECOND, query: str | None = None) -> Rule:
+    # Each rule its own query unless told: rules sharing a query share a slot.
+    text = query or f"SELECT mean(v) FROM m WHERE host = '{name}'"
+    return Rule(name, text, interval_ns=interval)
 
 
 def test_offset_is_stable_and_within_the_interval() -> None:
@@ -79,3 +81,18 @@ def test_intervals_differ_per_rule() -> None:
     assert next_wakeup_ns([fast, slow], last_run, T0) == next_run_ns(fast, T0)
     assert next_wakeup_ns([], {}, T0) is None
     assert next_wakeup_ns([fast], {}, T0) == T0
+
+
+def test_rules_on_the_same_query_share_a_slot_and_others_spread() -> None:
+    shared = "SELECT percentile(duration_ms, 95) FROM api_latency WHERE time > now() - 1m"
+    warning, critical = rule("p95_warning", query=shared), rule("p95_critical", query=shared)
+    assert slot_at_or_before(warning, T0) == slot_at_or_before(critical, T0)
+    # The same text on another database is another query.
+    elsewhere = Rule("p95_other_db", shared, database="other", interval_ns=30 * SECOND)
+    slots = {slot_at_or_before(rule(f"r{i}"), T0) for i in range(50)}
+    assert len(slots) > 30
+    assert {slot_at_or_before(elsewhere, T0 + s * SECOND) for s in range(30)} != {
+        slot_at_or_before(warning, T0 + s * SECOND) for s in range(30)
+    }
+    # A rule without a query is placed by its name.
+    assert slot_at_or_before(Rule("a", None), T0) != slot_at_or_before(Rule("b", None), T0)
