@@ -101,9 +101,8 @@ def test_error_rate_counts_5xx(world: World, with_status: MetricsBackend) -> Non
     assert body["web"]["p99_ms"] == 20.0
 
 
-def test_queries_group_by_service_not_one_per_service(
-    world: World, with_status: MetricsBackend, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def record_queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every InfluxQL text the in-process backend runs from now on, in order."""
     seen: list[str] = []
     original = InProcessBackend.query
 
@@ -112,6 +111,13 @@ def test_queries_group_by_service_not_one_per_service(
         return original(self, influxql, *args, **kwargs)
 
     monkeypatch.setattr(InProcessBackend, "query", spy)
+    return seen
+
+
+def test_queries_group_by_service_not_one_per_service(
+    world: World, with_status: MetricsBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = record_queries(monkeypatch)
     assert services(client_for(world, "alice")).status_code == 200
     selects = [q for q in seen if q.startswith("SELECT")]
     assert len(selects) == 3
@@ -368,14 +374,7 @@ def test_counter_without_the_grouping_tag_falls_back(
 def test_counter_queries_are_rendered_from_settings(
     world: World, counted: MetricsBackend, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: list[str] = []
-    original = InProcessBackend.query
-
-    def spy(self: InProcessBackend, influxql: str, *args: Any, **kwargs: Any) -> Any:
-        seen.append(influxql)
-        return original(self, influxql, *args, **kwargs)
-
-    monkeypatch.setattr(InProcessBackend, "query", spy)
+    seen = record_queries(monkeypatch)
     assert services(client_for(world, "alice")).status_code == 200
     counter = [q for q in seen if q.startswith("SELECT") and "http_requests" in q]
     assert len(counter) == 2  # requests, then 5xx; grouped, not one per service

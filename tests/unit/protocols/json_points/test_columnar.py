@@ -12,25 +12,13 @@ from crisp.bench.dataset import DatasetSpec
 from crisp.bench.encoders import wire_format
 from crisp.bench.generate import generate_batches
 from crisp.bench.points import parse_lines
-from crisp.core.batch import ParseResult, PointBatch
+from crisp.core.batch import ParseResult
 from crisp.protocols.json_points import parse_json_points
 from crisp.protocols.json_points.columnar import read_points
 from crisp.protocols.json_points.parser import read_items
+from tests.unit.protocols.same_result import assert_same
 
 NOW = 1_700_000_000_000_000_000
-
-
-def rows(batch: PointBatch) -> list[tuple[str, list[str], list[dict[str, object]]]]:
-    return [(m.measurement, m.table.schema.names, m.table.to_pylist()) for m in batch]
-
-
-def assert_same(new: ParseResult, old: ParseResult) -> None:
-    assert new.errors == old.errors
-    assert rows(new.batch) == rows(old.batch)
-    for name, measurement in old.batch.measurements.items():
-        assert new.batch.measurements[name].table.schema.equals(
-            measurement.table.schema, check_metadata=True
-        )
 
 
 def test_devops_bodies_are_read_by_shape_and_match() -> None:

@@ -4,6 +4,7 @@ bodies (uniform layouts, many series, keys in any order)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -46,6 +47,29 @@ def cpu_body(hosts: range, step: int, extra_tag: str = "") -> str:
         f"{step * 10_000_000_000 + h}"
         for h in hosts
     )
+
+
+def in_threads(parse: Callable[[str], ParseResult]) -> None:
+    """Four threads parse overlapping bodies with ``parse`` (sharing its cache); each
+    result must equal an uncached parse."""
+    bodies = [cpu_body(range(i * 30, i * 30 + 120), i) for i in range(6)]
+    expected = [fresh_sequential(body) for body in bodies]
+    failures: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            for round_ in range(8):
+                index = (offset + round_) % len(bodies)
+                assert_same(parse(bodies[index]), expected[index])
+        except BaseException as error:  # reported by the main thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(offset,)) for offset in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
 
 
 def test_repeated_and_changed_bodies_match_an_uncached_parse() -> None:
@@ -110,24 +134,7 @@ def test_least_recently_used_keys_are_evicted_first() -> None:
 
 def test_threads_sharing_a_small_cache_get_the_uncached_results() -> None:
     shared = SharedSeriesKeys(max_entries=64)
-    bodies = [cpu_body(range(i * 30, i * 30 + 120), i) for i in range(6)]
-    expected = [fresh_sequential(body) for body in bodies]
-    failures: list[BaseException] = []
-
-    def work(offset: int) -> None:
-        try:
-            for round_ in range(8):
-                index = (offset + round_) % len(bodies)
-                assert_same(cached_sequential(bodies[index], shared), expected[index])
-        except BaseException as error:  # reported by the main thread
-            failures.append(error)
-
-    threads = [threading.Thread(target=work, args=(offset,)) for offset in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
+    in_threads(lambda body: cached_sequential(body, shared))
     assert len(shared) <= 64
 
 
@@ -254,22 +261,5 @@ def test_known_series_stay_within_their_budget_and_survive_churn() -> None:
 
 def test_threads_sharing_known_series_get_the_uncached_results() -> None:
     known = KnownSeries(max_bytes=30_000)
-    bodies = [cpu_body(range(i * 30, i * 30 + 120), i) for i in range(6)]
-    expected = [fresh_sequential(body) for body in bodies]
-    failures: list[BaseException] = []
-
-    def work(offset: int) -> None:
-        try:
-            for round_ in range(8):
-                index = (offset + round_) % len(bodies)
-                assert_same(vectorised_with(bodies[index], known), expected[index])
-        except BaseException as error:  # reported by the main thread
-            failures.append(error)
-
-    threads = [threading.Thread(target=work, args=(offset,)) for offset in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
+    in_threads(lambda body: vectorised_with(body, known))
     assert known.size_bytes <= 30_000

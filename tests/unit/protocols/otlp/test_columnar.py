@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
@@ -15,11 +13,12 @@ from crisp.bench.dataset import DatasetSpec
 from crisp.bench.encoders import wire_format
 from crisp.bench.generate import generate_batches
 from crisp.bench.points import parse_lines
-from crisp.core.batch import ParseResult, PointBatch
+from crisp.core.batch import ParseResult
 from crisp.protocols.otlp import parse_otlp_metrics
 from crisp.protocols.otlp.columnar import read_points
 from crisp.protocols.otlp.decode import decode_request
 from crisp.protocols.otlp.parser import result_from_request
+from tests.unit.protocols.same_result import assert_same
 
 PROTOBUF = "application/x-protobuf"
 T = 1_700_000_000_000_000_000
@@ -27,29 +26,6 @@ T = 1_700_000_000_000_000_000
 
 def through_protobuf(body: bytes) -> ParseResult:
     return result_from_request(decode_request(body, PROTOBUF))
-
-
-def rows(batch: PointBatch) -> list[tuple[str, list[str], list[dict[str, object]]]]:
-    return [
-        (
-            measurement.measurement,
-            measurement.table.schema.names,
-            [
-                {k: "NaN" if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
-                for row in measurement.table.to_pylist()
-            ],
-        )
-        for measurement in batch
-    ]
-
-
-def assert_same(new: ParseResult, old: ParseResult) -> None:
-    assert new.errors == old.errors
-    assert rows(new.batch) == rows(old.batch)
-    for name, measurement in old.batch.measurements.items():
-        assert new.batch.measurements[name].table.schema.equals(
-            measurement.table.schema, check_metadata=True
-        )
 
 
 def kv(key: str, value: str) -> KeyValue:

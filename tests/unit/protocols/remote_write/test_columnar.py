@@ -12,42 +12,19 @@ from crisp.bench.dataset import DatasetSpec
 from crisp.bench.encoders import wire_format
 from crisp.bench.generate import generate_batches
 from crisp.bench.points import parse_lines
-from crisp.core.batch import ParseResult, PointBatch
+from crisp.core.batch import ParseResult
 from crisp.protocols.remote_write import parse_remote_write
 from crisp.protocols.remote_write.columnar import read_points
 from crisp.protocols.remote_write.parser import parse_write_request
 from crisp.protocols.remote_write.vector_wire import MAX_ROUNDS
 from tests.unit.protocols.remote_write.messages import write_request
+from tests.unit.protocols.same_result import assert_same
 
 Series = tuple[list[tuple[str, str]], list[tuple[float, int]]]
 
 
 def snappy(data: bytes) -> bytes:
     return bytes(cramjam.snappy.compress_raw(data))
-
-
-def rows(batch: PointBatch) -> list[tuple[str, list[str], list[dict[str, object]]]]:
-    """Measurements in order, their column names and rows (NaN made comparable)."""
-    return [
-        (
-            measurement.measurement,
-            measurement.table.schema.names,
-            [
-                {k: "NaN" if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
-                for row in measurement.table.to_pylist()
-            ],
-        )
-        for measurement in batch
-    ]
-
-
-def assert_same(new: ParseResult, old: ParseResult) -> None:
-    assert new.errors == old.errors
-    assert rows(new.batch) == rows(old.batch)
-    for name, measurement in old.batch.measurements.items():
-        assert new.batch.measurements[name].table.schema.equals(
-            measurement.table.schema, check_metadata=True
-        )
 
 
 def devops_bodies() -> list[bytes]:
