@@ -219,6 +219,8 @@ def shape_series(
     guards: QueryGuards,
     keep_from: int | None = None,
 ) -> list[Series]:
+    if _one_plain_row_per_series(statement, plan, keep_from):
+        return _single_rows(plan, rows, measurement, bounds)
     has_time = not plan.aggregate or plan.interval_ns > 0
     first_tag = 1 if has_time else 0
     n_tags = len(plan.group_tags)
@@ -269,6 +271,48 @@ def shape_series(
         series: Series = {"name": measurement, "columns": ["time", *names], "values": table}
         if plan.group_tags:
             series["tags"] = dict(zip(plan.group_tags, key, strict=True))
+        out.append(series)
+    return out
+
+
+def _one_plain_row_per_series(
+    statement: ast.SelectStatement, plan: Plan, keep_from: int | None
+) -> bool:
+    """Aggregates without GROUP BY time() and nothing to apply after SQL: each SQL row
+    is one series' only row (e.g. max per host over 4,000 hosts)."""
+    plain = all(
+        c.transform is None and c.post is None and c.formula is None and not c.hidden
+        for c in plan.columns
+    )
+    return (
+        plain
+        and plan.aggregate
+        and not plan.interval_ns
+        and plan.selection is None
+        and keep_from is None
+        and not statement.offset
+    )
+
+
+def _single_rows(
+    plan: Plan, rows: list[tuple[Any, ...]], measurement: str, bounds: TimeBounds
+) -> list[Series]:
+    """``shape_series`` for ``_one_plain_row_per_series`` plans, without the per-series
+    grouping, filling and transformation machinery (~15 µs a series)."""
+    n_tags = len(plan.group_tags)
+    width = len(plan.columns)
+    columns = ["time", *(c.name for c in plan.columns)]
+    default_time = bounds.start_ns or 0
+    out: list[Series] = []
+    for row in rows:
+        cells = row[n_tags : n_tags + width]
+        if all(cell is None for cell in cells):
+            continue  # e.g. percentile(v, 0): no point selected, no row (InfluxDB)
+        selected = row[-1] if plan.selector_time else None
+        time = selected if selected is not None else default_time
+        series: Series = {"name": measurement, "columns": columns, "values": [[time, *cells]]}
+        if n_tags:
+            series["tags"] = dict(zip(plan.group_tags, row[:n_tags], strict=True))
         out.append(series)
     return out
 
