@@ -12,7 +12,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -22,6 +22,9 @@ from crisp.console.explore.backend import InProcessBackend, MetricsBackend
 from crisp.core.batch import FieldType
 from crisp.core.settings import load_settings
 from tests.unit.query.memory_storage import MemoryStorage, table
+
+if TYPE_CHECKING:
+    from tests.unit.console.fixtures import World
 
 MINUTE = 60 * 10**9
 
@@ -98,3 +101,12 @@ def backend(settings: Any, storage: MemoryStorage) -> MetricsBackend:
     metrics = InProcessBackend(storage, timeout=10)
     use_backend(settings, metrics)
     return metrics
+
+
+@pytest.fixture
+def world(backend: MetricsBackend) -> World:
+    """The permission tests' teams, people and tokens (``fixtures.build_world``), with the
+    console reading the in-memory metrics."""
+    from tests.unit.console.fixtures import build_world
+
+    return build_world()

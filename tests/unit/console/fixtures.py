@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
+from rest_framework.test import APIClient
 
 from crisp.console.accounts.actions import do_add_member, do_create_api_token, do_grant_database
 from crisp.console.accounts.models import Role, Team
@@ -54,3 +55,11 @@ def build_world() -> World:
     dashboard_a = Dashboard.objects.create(team=team_a, title="A board", panels=[PANEL])
     dashboard_b = Dashboard.objects.create(team=team_b, title="B board", panels=[])
     return World(team_a, team_b, users, tokens, dashboard_a, dashboard_b)
+
+
+def client_for(world: World, user: str | None) -> APIClient:
+    """An API client authenticated by ``user``'s token (anonymous for None)."""
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[user]}")
+    return client

@@ -8,23 +8,16 @@ import httpx
 import pytest
 from rest_framework.test import APIClient
 
-from crisp.console.explore.backend import HTTPBackend, MetricsBackend
+from crisp.console.explore.backend import HTTPBackend
 from tests.unit.console.conftest import use_backend
-from tests.unit.console.fixtures import World, build_world
+from tests.unit.console.fixtures import World, client_for
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(backend: MetricsBackend) -> World:
-    return build_world()
-
-
-@pytest.fixture
 def alice(world: World) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens['alice']}")
-    return client
+    return client_for(world, "alice")
 
 
 def query(client: APIClient, **body: Any) -> Any:

@@ -6,27 +6,13 @@ import json
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
 
-from crisp.console.explore.backend import MetricsBackend
-from tests.unit.console.fixtures import PANEL, World, build_world
+from tests.unit.console.fixtures import PANEL, World, client_for
 
 pytestmark = pytest.mark.django_db
 
 QUERY_A = {"database": "metrics", "measurement": "api_latency", "field": "duration_ms"}
 QUERY_B = {"database": "secret", "measurement": "cpu", "field": "usage"}
-
-
-@pytest.fixture
-def world(backend: MetricsBackend) -> World:
-    return build_world()
-
-
-def client_for(world: World, user: str | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[user]}")
-    return client
 
 
 READS = [

@@ -12,21 +12,10 @@ from rest_framework.test import APIClient
 from crisp.console.explore.backend import InProcessBackend, MetricsBackend
 from crisp.core.batch import FieldType
 from tests.unit.console.conftest import MINUTE, use_backend
-from tests.unit.console.fixtures import World, build_world
+from tests.unit.console.fixtures import World, client_for
 from tests.unit.query.memory_storage import MemoryStorage, table
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(backend: MetricsBackend) -> World:
-    return build_world()
-
-
-def client_for(world: World, name: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[name]}")
-    return client
 
 
 def services(client: APIClient, **params: str) -> Any:

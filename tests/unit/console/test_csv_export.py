@@ -8,11 +8,9 @@ import json
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
 
-from crisp.console.explore.backend import MetricsBackend
 from crisp.console.explore.csvexport import series_csv
-from tests.unit.console.fixtures import World, build_world
+from tests.unit.console.fixtures import World, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +23,6 @@ QUERY = {
     "interval": "1h",
     "group_by": ["service"],
 }
-
-
-@pytest.fixture
-def world(backend: MetricsBackend) -> World:
-    return build_world()
-
-
-def client_for(world: World, name: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[name]}")
-    return client
 
 
 def rows(response: Any) -> list[dict[str, str]]:

@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from rest_framework.test import APIClient
 
 from crisp.console.dashboards.models import Dashboard
 from crisp.console.dashboards.variables import substitute
 from crisp.console.explore.backend import MetricsBackend
 from crisp.console.explore.querymodel import ExploreQuery, TagFilter, translate
 from crisp.query.influxql import parse_query
-from tests.unit.console.fixtures import PANEL, World, build_world
+from tests.unit.console.fixtures import PANEL, World, build_world, client_for
 from tests.unit.console.test_querymodel import NASTY, NOW
 
 BY_SERVICE = {
@@ -100,12 +99,6 @@ def world(backend: MetricsBackend) -> World:
         panels=[PANEL, BY_SERVICE], variables=[SERVICE_VARIABLE]
     )
     return world
-
-
-def client_for(world: World, name: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[name]}")
-    return client
 
 
 def run_panel(world: World, user: str, **body: Any) -> Any:

@@ -8,10 +8,9 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from crisp.console.explore.backend import MetricsBackend
 from crisp.console.explore.drilldown import next_group_by
 from crisp.console.explore.querymodel import ExploreQuery, TagFilter
-from tests.unit.console.fixtures import World, build_world
+from tests.unit.console.fixtures import World, client_for
 
 ORDER = ("service", "endpoint", "host")
 TAGS = ("endpoint", "host", "method", "service", "status")
@@ -47,15 +46,8 @@ def test_next_group_by(
 
 
 @pytest.fixture
-def world(backend: MetricsBackend) -> World:
-    return build_world()
-
-
-@pytest.fixture
 def alice(world: World) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens['alice']}")
-    return client
+    return client_for(world, "alice")
 
 
 def post(client: APIClient, **body: Any) -> Any:

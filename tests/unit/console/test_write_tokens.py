@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from rest_framework.test import APIClient
 
 from crisp.collector.write_tokens import WriteTokensFile
 from crisp.console.accounts.actions import do_add_member, do_create_api_token
 from crisp.console.accounts.models import Role, WriteToken
 from crisp.console.explore.backend import MetricsBackend
-from tests.unit.console.fixtures import World, build_world
+from tests.unit.console.fixtures import World, build_world, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +36,6 @@ def world(tokens_path: Path) -> World:
     world.users["ada"] = ada
     world.tokens["ada"] = do_create_api_token(ada)[1]
     return world
-
-
-def client_for(world: World, name: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[name]}")
-    return client
 
 
 def create(world: World, user: str, **changes: Any) -> Any:

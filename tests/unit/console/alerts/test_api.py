@@ -10,8 +10,7 @@ import yaml
 from rest_framework.test import APIClient
 
 from crisp.console.alerts import models
-from crisp.console.explore.backend import MetricsBackend
-from tests.unit.console.fixtures import World, build_world
+from tests.unit.console.fixtures import World, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -49,18 +48,6 @@ FILE = textwrap.dedent(
       - {match: {severity: critical}, notify: pager, continue: true, group_wait: 0s}
     """
 )
-
-
-@pytest.fixture
-def world(backend: MetricsBackend) -> World:
-    return build_world()
-
-
-def client_for(world: World, user: str | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[user]}")
-    return client
 
 
 def make_rule(world: World, team: Any, name: str = "p95_high") -> models.AlertRule:

@@ -9,16 +9,10 @@ import yaml
 
 from crisp.cli.main import main
 from crisp.console.alerts import models
-from crisp.console.explore.backend import MetricsBackend
 from tests.unit.console.alerts.test_api import FILE
-from tests.unit.console.fixtures import World, build_world
+from tests.unit.console.fixtures import World
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(backend: MetricsBackend) -> World:
-    return build_world()
 
 
 def test_import_twice_then_export(

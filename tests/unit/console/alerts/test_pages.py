@@ -13,14 +13,9 @@ from crisp.console.alerts import models
 from crisp.console.explore.backend import MetricsBackend
 from tests.integration.alert_receivers import HTTPReceiver, http_receiver
 from tests.unit.console.alerts.test_api import RULE
-from tests.unit.console.fixtures import World, build_world
+from tests.unit.console.fixtures import World
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(backend: MetricsBackend) -> World:
-    return build_world()
 
 
 @pytest.fixture
