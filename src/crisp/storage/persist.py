@@ -161,27 +161,7 @@ def write_sorted_deduped(
     # Streamed a row group at a time: a compaction of millions of rows never holds the
     # whole merged table in Arrow memory (DuckDB's own memory is capped and spills).
     reader = con.sql(sql).to_arrow_reader(ROW_GROUP_ROWS)
-    schema = stored_schema(tags, fields)
-    options = parquet_write_options(schema)
-    row_group_size = options.pop("row_group_size")
-    rows, seq = 0, -1
-    lo, hi = 2**63 - 1, -(2**63)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pq.ParquetWriter(path, schema, **options) as writer:
-        for batch in reader:
-            if batch.num_rows == 0:
-                continue
-            table = pa.Table.from_batches([batch]).select(schema.names).cast(schema)
-            writer.write_table(table, row_group_size=row_group_size)
-            rows += table.num_rows
-            times = pc.min_max(table.column(TIME_COLUMN)).as_py()
-            lo, hi = min(lo, times["min"]), max(hi, times["max"])
-            seq = max(seq, pc.max(table.column(SEQ_COLUMN)).as_py())
-    if rows == 0:
-        path.unlink()
-        return None
-    _fsync(path)
-    return FileStats(rows, lo, hi, seq, path.stat().st_size)
+    return _write_file((pa.Table.from_batches([batch]) for batch in reader), tags, fields, path)
 
 
 def write_sorted(
@@ -209,28 +189,40 @@ def write_sorted(
     order = pc.sort_indices(
         pa.table(keys, names=names), sort_keys=[(n, "ascending") for n in names]
     )
-    return _write_file(table.take(order), tags, fields, path)
+    return _write_file([table.take(order)], tags, fields, path)
 
 
 def _write_file(
-    result: pa.Table, tags: list[str], fields: dict[str, FieldType], path: Path
+    parts: Iterable[pa.Table], tags: list[str], fields: dict[str, FieldType], path: Path
 ) -> FileStats | None:
-    if result.num_rows == 0:
-        return None
+    """Write ``parts`` (sorted, in order) as one fsynced file and return its stats;
+    None, and no file, when they hold no row."""
     schema = stored_schema(tags, fields)
-    table = result.select(schema.names).cast(schema)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, **parquet_write_options(schema))
+    options = parquet_write_options(schema)
+    row_group_size = options.pop("row_group_size")
+    writer: pq.ParquetWriter | None = None
+    rows, seq = 0, -1
+    lo, hi = 2**63 - 1, -(2**63)
+    try:
+        for part in parts:
+            if part.num_rows == 0:
+                continue
+            table = part.select(schema.names).cast(schema)
+            if writer is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                writer = pq.ParquetWriter(path, schema, **options)
+            writer.write_table(table, row_group_size=row_group_size)
+            rows += table.num_rows
+            times = pc.min_max(table.column(TIME_COLUMN)).as_py()
+            lo, hi = min(lo, times["min"]), max(hi, times["max"])
+            seq = max(seq, pc.max(table.column(SEQ_COLUMN)).as_py())
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        return None
     _fsync(path)
-    times = table.column(TIME_COLUMN)
-    seqs = table.column(SEQ_COLUMN)
-    return FileStats(
-        rows=table.num_rows,
-        min_time_ns=int(pc.min(times).as_py()),
-        max_time_ns=int(pc.max(times).as_py()),
-        max_seq=int(pc.max(seqs).as_py()),
-        size_bytes=path.stat().st_size,
-    )
+    return FileStats(rows, lo, hi, seq, path.stat().st_size)
 
 
 def _fsync(path: Path) -> None:
