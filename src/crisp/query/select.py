@@ -248,13 +248,11 @@ def shape_series(
             times = [row[0] for row in members]
             cols = [[row[values_start + i] for row in members] for i in range(width)]
         elif not plan.interval_ns:
-            row = members[0]
-            if all(cell is None for cell in row[values_start : values_start + width]):
-                continue  # e.g. percentile(v, 0): no point selected, no row (InfluxDB)
-            selected_time = row[-1] if plan.selector_time else None
-            time = selected_time if selected_time is not None else (bounds.start_ns or 0)
-            times = [time]
-            cols = [[row[values_start + i]] for i in range(width)]
+            point = _lone_point(plan, members[0], values_start, width, bounds)
+            if point is None:
+                continue
+            times = [point[0]]
+            cols = [[cell] for cell in point[1:]]
         else:
             times, cols = _filled(statement, plan, members, values_start, buckets)
         if plan.selection is None:
@@ -302,19 +300,28 @@ def _single_rows(
     n_tags = len(plan.group_tags)
     width = len(plan.columns)
     columns = ["time", *(c.name for c in plan.columns)]
-    default_time = bounds.start_ns or 0
     out: list[Series] = []
     for row in rows:
-        cells = row[n_tags : n_tags + width]
-        if all(cell is None for cell in cells):
-            continue  # e.g. percentile(v, 0): no point selected, no row (InfluxDB)
-        selected = row[-1] if plan.selector_time else None
-        time = selected if selected is not None else default_time
-        series: Series = {"name": measurement, "columns": columns, "values": [[time, *cells]]}
+        point = _lone_point(plan, row, n_tags, width, bounds)
+        if point is None:
+            continue
+        series: Series = {"name": measurement, "columns": columns, "values": [point]}
         if n_tags:
             series["tags"] = dict(zip(plan.group_tags, row[:n_tags], strict=True))
         out.append(series)
     return out
+
+
+def _lone_point(
+    plan: Plan, row: tuple[Any, ...], values_start: int, width: int, bounds: TimeBounds
+) -> list[Any] | None:
+    """The one point of an aggregate without GROUP BY time(): the selected point's time
+    (or the range start) and the values; None when no value was selected."""
+    cells = row[values_start : values_start + width]
+    if all(cell is None for cell in cells):
+        return None  # e.g. percentile(v, 0): no point selected, no row (InfluxDB)
+    selected = row[-1] if plan.selector_time else None
+    return [selected if selected is not None else (bounds.start_ns or 0), *cells]
 
 
 def _selected(
