@@ -119,7 +119,8 @@ class KnownSeries:
             get = self._ids.get
             ids = [get(key, -1) for key in keys]
             rows = self._rows
-            measurements, layouts = list(self._measurements), list(self._layouts)
+            # Replaced, never changed, by _add_locked: safe to read after the lock.
+            measurements, layouts = self._measurements, self._layouts
         if min(ids, default=0) < 0:
             # Cleared to make room (or for another limit): parse this body's keys instead.
             return parse_series_columns(texts, max_tags)
