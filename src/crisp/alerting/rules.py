@@ -44,6 +44,7 @@ import yaml
 
 from crisp.alerting.routes import Route, RouteError, dump_route, parse_route
 from crisp.alerting.templates import TemplateError, parse_template
+from crisp.core.yaml_text import load_yaml
 from crisp.query.influxql import ast
 from crisp.query.influxql.durations import SECOND, format_duration, parse_duration
 from crisp.query.influxql.parser import ParseError, parse_expr, parse_statement
@@ -213,7 +214,7 @@ def load_alert_file(text: str, known_channels: Sequence[str] = ()) -> AlertFile:
     (the seed's bare ``alert_rules:`` form) is not checked.
     """
     try:
-        doc = yaml.safe_load(text)
+        doc = load_yaml(text)
     except yaml.YAMLError as exc:
         raise AlertFileError([f"invalid YAML: {exc}"]) from exc
     if doc is None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from crisp.cli.options import add_setting_flags
 from crisp.core.settings import Settings
+from crisp.core.yaml_text import dump_yaml, load_yaml
 
 if TYPE_CHECKING:
     from crisp.console.accounts.models import Team
@@ -58,8 +59,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _import(team: Team, path: Path) -> int:
-    import yaml
-
     from crisp.alerting.rules import AlertFileError, load_alert_file
     from crisp.console.alerts.actions import MissingSecret, do_import_alert_file
     from crisp.console.alerts.models import Channel
@@ -77,7 +76,7 @@ def _import(team: Team, path: Path) -> int:
         for problem in error.errors:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_INVALID
-    has_routes = "routes" in (yaml.safe_load(text) or {})
+    has_routes = "routes" in (load_yaml(text) or {})
     try:
         summary = do_import_alert_file(team, alert_file, has_routes)
     except MissingSecret as error:
@@ -88,11 +87,9 @@ def _import(team: Team, path: Path) -> int:
 
 
 def _export(team: Team, output: Path | None) -> int:
-    import yaml
-
     from crisp.console.alerts.actions import export_document
 
-    text = yaml.safe_dump(export_document(team), sort_keys=False, allow_unicode=True)
+    text = dump_yaml(export_document(team), sort_keys=False, allow_unicode=True)
     if output is None:
         sys.stdout.write(text)
     else:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponse
@@ -36,6 +35,7 @@ from crisp.console.alerts.actions import (
 from crisp.console.alerts.api import serializers as s
 from crisp.console.alerts.previewing import rule_preview
 from crisp.console.alerts.testsend import do_test_channel
+from crisp.core.yaml_text import dump_yaml, load_yaml
 
 
 def _teams(request: Request) -> QuerySet[Team]:
@@ -223,7 +223,7 @@ class ImportView(APIView):
         for rule in alert_file.rules:
             if rule.query is not None:
                 require_database(request.user, rule.database or _default_database())
-        doc = yaml.safe_load(text) or {}
+        doc = load_yaml(text) or {}
         try:
             summary = do_import_alert_file(team, alert_file, has_routes="routes" in doc)
         except MissingSecret as exc:
@@ -243,7 +243,7 @@ class ExportView(APIView):
     )
     def get(self, request: Request) -> HttpResponse:
         team = _visible_team(request, request.query_params.get("team", ""))
-        text = yaml.safe_dump(export_document(team), sort_keys=False, allow_unicode=True)
+        text = dump_yaml(export_document(team), sort_keys=False, allow_unicode=True)
         return HttpResponse(text, content_type="application/yaml")
 
 
