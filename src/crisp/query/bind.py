@@ -38,6 +38,17 @@ def bind_parameters(node: Node, params: Mapping[str, Any]) -> Node:
     return node
 
 
+def has_parameters(node: object) -> bool:
+    """Whether ``node`` holds a BoundParameter (binding anything else changes nothing)."""
+    if isinstance(node, ast.BoundParameter):
+        return True
+    if isinstance(node, tuple):
+        return any(has_parameters(item) for item in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return any(has_parameters(getattr(node, f.name)) for f in dataclasses.fields(node))
+    return False
+
+
 def _literal(name: str, value: Any) -> ast.Expr:
     if isinstance(value, bool):
         return ast.BooleanLiteral(value)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-from crisp.query.bind import bind_parameters
+from crisp.query.bind import bind_parameters, has_parameters
 from crisp.query.deadline import Deadline
 from crisp.query.errors import QueryError
 from crisp.query.guards import QueryGuards
@@ -38,15 +39,16 @@ def execute(
 ) -> list[StatementResult]:
     """Run every statement of ``query_text``; ``params`` fills ``$name`` placeholders."""
     try:
-        query = parse_query(query_text)
+        statements = _parsed(query_text)
     except ParseError as error:
         # InfluxDB answers a parse error with a single error for the whole query.
         return [{"statement_id": 0, "error": f"{PARSE_ERROR_PREFIX} {error}"}]
     results: list[StatementResult] = []
-    for statement_id, statement in enumerate(query.statements):
+    for statement_id, (statement, parameterised) in enumerate(statements):
         result: StatementResult = {"statement_id": statement_id}
         try:
-            statement = bind_parameters(statement, params or {})
+            if parameterised:
+                statement = bind_parameters(statement, params or {})
             series = execute_statement(
                 statement,
                 storage=storage,
@@ -66,6 +68,18 @@ def execute(
                 result["series"] = series
         results.append(result)
     return results
+
+
+@lru_cache(maxsize=4096)
+def _parsed(query_text: str) -> tuple[tuple[ast.Statement, bool], ...]:
+    """Each statement of ``query_text`` and whether it has ``$name`` parameters.
+
+    Cached because dashboards and alert rules send the same texts again and again
+    (parsing is ~10 % of a small query); syntax trees are immutable, so sharing one
+    between threads and queries is safe. A text that does not parse is not cached:
+    its ParseError propagates each time.
+    """
+    return tuple((s, has_parameters(s)) for s in parse_query(query_text).statements)
 
 
 def execute_statement(

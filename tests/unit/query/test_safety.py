@@ -127,3 +127,16 @@ def test_unbound_parameter_is_an_error(evil_storage: MemoryStorage) -> None:
         rp=None, now_ns=NOW, guards=QueryGuards(require_time_bound=False),
     )  # fmt: skip
     assert result["error"] == "missing parameter: host"
+
+
+def test_a_repeated_text_is_bound_afresh_each_time(evil_storage: MemoryStorage) -> None:
+    # Parsed trees are cached by text; the values must not stick to them.
+    text = "SELECT value FROM m WHERE value >= $min"
+    answers = [
+        execute(
+            text, storage=evil_storage, database="db", rp=None, now_ns=NOW,
+            guards=QueryGuards(require_time_bound=False), params={"min": low},
+        )[0]["series"][0]["values"]
+        for low in (1, 2, 1)
+    ]  # fmt: skip
+    assert answers[0] == answers[2] != answers[1]
