@@ -205,7 +205,9 @@ class MetaRunner:
         series, so the data answers. (InfluxDB answers per shard: every series of a shard
         overlapping the range counts, so near a range's ends it may list a few more.)"""
         time_range = TimeRange(bounds.start_ns, bounds.end_ns)
-        with self.storage.snapshot(database, None, measurement, time_range) as snapshot:
+        with self.storage.snapshot(
+            database, None, measurement, time_range, shared=True
+        ) as snapshot:
             tags = Columns.from_schema(snapshot.schema).tags
             time = quote_ident("time")
             where, params = [], Params()

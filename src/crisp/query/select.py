@@ -178,7 +178,8 @@ def _inputs(
     """(series name, snapshot to open) per measurement or subquery result, by name."""
     time_range = TimeRange(bounds.start_ns, bounds.end_ns)
     for database, rp, name in targets:
-        yield name, ctx.storage.snapshot(database, rp, name, time_range)
+        # Shared: the plan's SQL applies the bounds itself (planner.plan_select).
+        yield name, ctx.storage.snapshot(database, rp, name, time_range, shared=True)
     for inner in subqueries:
         inner_series = run_select(_keeping_tags(with_outer_bounds(inner, bounds)), ctx)
         for name, points in series_tables(inner_series).items():

@@ -131,8 +131,19 @@ class Storage(Protocol):
 
     # reads
     def snapshot(
-        self, database: str, rp: str | None, measurement: str, time_range: TimeRange
-    ) -> AbstractContextManager[Snapshot]: ...
+        self,
+        database: str,
+        rp: str | None,
+        measurement: str,
+        time_range: TimeRange,
+        *,
+        shared: bool = False,
+    ) -> AbstractContextManager[Snapshot]:
+        """``shared``: the caller's SQL applies ``time_range`` itself and creates nothing
+        on the connection, so ``points`` may be a view kept from an earlier snapshot of
+        the same sources, holding rows outside the range (``crisp.storage.shared_views``).
+        """
+        ...
 
     # deletes
     def drop_measurement(self, database: str, measurement: str) -> None: ...

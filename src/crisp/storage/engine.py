@@ -68,6 +68,7 @@ from crisp.storage.pending import PendingLines
 from crisp.storage.refusals import drop_refused_points
 from crisp.storage.rejected import RejectedLines
 from crisp.storage.retention import default_shard_group_duration, is_expired
+from crisp.storage.shared_views import SharedView, SharedViews
 from crisp.storage.snapshot import (
     EngineSnapshot,
     ReadDatabase,
@@ -131,6 +132,7 @@ class Engine:
             threads=self._opts.duckdb_threads,
             memory_limit=self._opts.duckdb_memory_limit,
         )
+        self._shared_views = SharedViews(self._files.pins.unpin)
         self._wal = Wal(
             self._dir / WAL_DIR,
             fsync_always=self._opts.wal_fsync == "always",
@@ -597,13 +599,24 @@ class Engine:
     # -- reads -------------------------------------------------------------------------
 
     def snapshot(
-        self, database: str, rp: str | None, measurement: str, time_range: TimeRange
+        self,
+        database: str,
+        rp: str | None,
+        measurement: str,
+        time_range: TimeRange,
+        *,
+        shared: bool = False,
     ) -> AbstractContextManager[Snapshot]:
-        return self._snapshot(database, rp, measurement, time_range)
+        return self._snapshot(database, rp, measurement, time_range, shared)
 
     @contextmanager
     def _snapshot(
-        self, database: str, rp: str | None, measurement: str, time_range: TimeRange
+        self,
+        database: str,
+        rp: str | None,
+        measurement: str,
+        time_range: TimeRange,
+        shared: bool = False,
     ) -> Iterator[Snapshot]:
         lo, hi = time_range.start_ns, time_range.end_ns
         self.settle()
@@ -626,8 +639,28 @@ class Engine:
             parts = self._buffer.chunks_for(database, policy.name, measurement, lo, hi)
             paths = [self._files.path(f) for f in files]
             self._files.pins.pin(paths)
+        chunks = [c for _, p, _ in parts for c in p.chunks]
+        if shared:
+            key = (
+                database, policy.name, measurement, tuple(f.file_id for f in files),
+                tuple(map(id, chunks)), tuple(tags), tuple(fields.items()),
+            )
+            view = self._shared_views.take(key)
+            if view is not None:
+                # The view holds pins of its own on the same files.
+                self._files.pins.unpin(paths)
+                try:
+                    yield EngineSnapshot(view.cursor, view.schema)
+                finally:
+                    self._shared_views.release(view)
+                return
+            if self._shared_views.can_keep():
+                # Unfiltered: the caller's SQL applies the time range (see shared_views).
+                lo = hi = None
+            else:
+                shared = False
+        kept = False
         try:
-            chunks = [c for _, p, _ in parts for c in p.chunks]
             buffer = pa.concat_tables(chunks, promote_options="default") if chunks else None
             wanted = {TIME_COLUMN, *tags, *fields}
             complete = all(wanted <= self._files.column_names(p) for p in paths) and (
@@ -635,7 +668,8 @@ class Engine:
             )
             sources = [(f.min_time_ns, f.max_time_ns, True) for f in files]
             sources += [(p.min_time_ns, p.max_time_ns, proof()) for _, p, proof in parts]
-            cursor = self._reads.cursor()
+            rows = sum(f.rows for f in files) + sum(p.rows for _, p, _ in parts)
+            cursor = self._reads.cursor(rows=rows)
             try:
                 create_points_view(
                     cursor,
@@ -648,11 +682,23 @@ class Engine:
                     end_ns=hi,
                     complete=complete,
                 )
-                yield EngineSnapshot(cursor, measurement_schema(tags, fields))
+                schema = measurement_schema(tags, fields)
+                if shared:
+                    view = SharedView(key, cursor, schema, paths, chunks, in_use=True)
+                    self._shared_views.keep(view)
+                    kept = True
+                    try:
+                        yield EngineSnapshot(cursor, schema)
+                    finally:
+                        self._shared_views.release(view)
+                else:
+                    yield EngineSnapshot(cursor, schema)
             finally:
-                cursor.close()
+                if not kept:
+                    cursor.close()
         finally:
-            self._files.pins.unpin(paths)
+            if not kept:
+                self._files.pins.unpin(paths)
 
     # -- persistence -------------------------------------------------------------------
 
@@ -935,6 +981,7 @@ class Engine:
         try:
             self.flush()
         finally:
+            self._shared_views.close()
             self._wal.close()
             self._reads.close()
             self._files.close()

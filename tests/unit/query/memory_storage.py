@@ -156,7 +156,13 @@ class MemoryStorage:
 
     @contextmanager
     def snapshot(
-        self, database: str, rp: str | None, measurement: str, time_range: TimeRange
+        self,
+        database: str,
+        rp: str | None,
+        measurement: str,
+        time_range: TimeRange,
+        *,
+        shared: bool = False,
     ) -> Iterator[MemorySnapshot]:
         self.snapshots.append((database, rp, measurement, time_range))
         points = self._db(database)[measurement]
