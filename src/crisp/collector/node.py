@@ -28,8 +28,9 @@ from crisp.collector.handlers import CollectorContext
 from crisp.collector.metrics import CollectorMetrics
 from crisp.collector.nats_sink import NATSSink
 from crisp.collector.nats_target import is_nats_url, parse_nats_url
-from crisp.collector.sinks import EmbeddedSink, HTTPSink, Sink
+from crisp.collector.sinks import EmbeddedSink, Sink
 from crisp.collector.spool import Spool
+from crisp.collector.storage_sink import StorageHTTPSink
 from crisp.collector.udp import UDPComponent, UDPOptions
 from crisp.collector.write_tokens import WriteTokensFile
 from crisp.core.settings import Settings
@@ -140,7 +141,10 @@ def storage_sink(
     if settings.sink != "embedded":
 
         def http_sink() -> Sink:
-            return HTTPSink(settings.sink, token=settings.sink_token, timeout=settings.sink_timeout)
+            # Arrow to a Crisp storage node, line protocol to any other server.
+            return StorageHTTPSink(
+                settings.sink, token=settings.sink_token, timeout=settings.sink_timeout
+            )
 
         return http_sink, []
     components: list[Component] = []

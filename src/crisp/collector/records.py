@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from crisp.core.batch import MeasurementBatch, PointBatch
+from crisp.influxapi.columnar_body import aligned
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
@@ -44,11 +45,13 @@ def decode_record(payload: bytes) -> SpoolRecord:
     (count,) = _U32.unpack_from(payload, pos)
     pos += _U32.size
     batch = PointBatch()
+    data = pa.py_buffer(payload)
     for _ in range(count):
         name, pos = _read_str16(payload, pos)
         (size,) = _U64.unpack_from(payload, pos)
         pos += _U64.size
-        with pa.ipc.open_stream(pa.py_buffer(payload[pos : pos + size])) as reader:
+        # Aligned: the streams sit at any byte of the record (see ``aligned``).
+        with pa.ipc.open_stream(aligned(data.slice(pos, size))) as reader:
             batch.add(MeasurementBatch(name, reader.read_all()))
         pos += size
     return SpoolRecord(database, rp or None, batch)

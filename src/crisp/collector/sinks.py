@@ -2,8 +2,9 @@
 
 * :class:`EmbeddedSink`: an ``Engine`` in this process (``crisp serve``, or
   ``crisp collector --sink embedded``); a write is durable in its WAL on return.
-* :class:`HTTPSink`: any InfluxDB-compatible ``/write`` endpoint (a ``crisp storage``
-  node, InfluxDB 1.x, VictoriaMetrics), the batch re-encoded as line protocol.
+* :class:`HTTPSink`: any InfluxDB-compatible ``/write`` endpoint (InfluxDB 1.x,
+  VictoriaMetrics, an older Crisp), the batch re-encoded as line protocol; a
+  ``crisp storage`` node gets Arrow instead (``storage_sink.StorageHTTPSink``).
 
 A sink raises :class:`SinkUnavailable` for what may pass (5xx, 429, timeouts, network
 errors: the delivery loop retries with backoff) and :class:`SinkRejected` for what

@@ -16,6 +16,11 @@ from crisp.influxapi.endpoint import Endpoint, instrumented
 from crisp.influxapi.query import handle_query
 from crisp.influxapi.sql import handle_sql
 from crisp.influxapi.write import handle_write, v1_target, v2_target
+from crisp.influxapi.write_columnar import (
+    COLUMNAR_WRITE_HEADER,
+    COLUMNAR_WRITE_PATH,
+    handle_write_arrow,
+)
 
 Handler = Callable[[Request, APIContext], Awaitable[Response]]
 
@@ -38,6 +43,11 @@ def create_app(ctx: APIContext) -> Starlette:
             endpoint("write_v2", lambda r, c: handle_write(r, c, v2_target(r))),
             methods=["POST"],
         ),
+        Route(
+            COLUMNAR_WRITE_PATH,
+            endpoint("write_arrow", handle_write_arrow),
+            methods=["POST"],
+        ),
         Route("/query", endpoint("query", handle_query), methods=["GET", "POST"]),
         Route("/api/v3/query_sql", endpoint("query_sql", handle_sql), methods=["GET", "POST"]),
     ]
@@ -45,7 +55,9 @@ def create_app(ctx: APIContext) -> Starlette:
 
 
 async def _ping(request: Request, ctx: APIContext) -> Response:
-    return Response(status_code=204)
+    # The header tells a collector's http sink that this is Crisp storage, which takes
+    # its batches as Arrow (``write_columnar``) rather than as line protocol.
+    return Response(status_code=204, headers={COLUMNAR_WRITE_HEADER: COLUMNAR_WRITE_PATH})
 
 
 async def _health(request: Request, ctx: APIContext) -> Response:

@@ -25,6 +25,7 @@ class APIMetrics:
     requests: Counter = field(init=False)
     request_seconds: Histogram = field(init=False)
     lines_rejected: Counter = field(init=False)
+    columnar_rejected: Counter = field(init=False)
 
     def __post_init__(self) -> None:
         self.requests = Counter(
@@ -43,6 +44,11 @@ class APIMetrics:
         self.lines_rejected = Counter(
             "crisp_http_lines_rejected_total",
             "Line-protocol lines rejected as malformed.",
+            registry=self.registry,
+        )
+        self.columnar_rejected = Counter(
+            "crisp_http_columnar_bodies_rejected_total",
+            "Columnar (Arrow IPC) write bodies refused whole as malformed.",
             registry=self.registry,
         )
 
