@@ -45,6 +45,12 @@ class PartitionKey(NamedTuple):
     shard_end_ns: int
 
 
+# Runs of this many chunks under SMALL_CHUNK_ROWS rows are coalesced into one
+# (``Partition._coalesce_tail``).
+COALESCE_CHUNKS = 16
+SMALL_CHUNK_ROWS = 8_192
+
+
 @dataclass
 class Partition:
     chunks: list[pa.Table] = field(default_factory=list)
@@ -63,9 +69,13 @@ class Partition:
     _duplicate_free: bool = True
     _ranges: dict[_SeriesId, list[tuple[int, int]]] = field(default_factory=dict)
     _tracked: int = 0
+    _small_tail: int = 0  # small chunks at the end of ``chunks``, not coalesced yet
 
     def add(
-        self, table: pa.Table, min_time: int, max_time: int,
+        self,
+        table: pa.Table,
+        min_time: int,
+        max_time: int,
         summary: SeriesSummary | None = None,
     ) -> None:
         self.chunks.append(table)
@@ -73,6 +83,27 @@ class Partition:
         self.rows += table.num_rows
         self.min_time_ns = min(self.min_time_ns, min_time)
         self.max_time_ns = max(self.max_time_ns, max_time)
+        if table.num_rows < SMALL_CHUNK_ROWS:
+            self._small_tail += 1
+            if self._small_tail >= COALESCE_CHUNKS:
+                self._coalesce_tail()
+        else:
+            self._small_tail = 0
+
+    def _coalesce_tail(self) -> None:
+        """Make the run of small chunks at the end one chunk.
+
+        Reads scan the buffer as a registered Arrow table, and DuckDB pays for every
+        record batch: 200 chunks of 500 rows scanned in 5 ms what one chunk of the same
+        100 k rows scanned in 2. Writers of small bodies (500 lines) would leave
+        thousands. The copy is small (at most COALESCE_CHUNKS small chunks) and the old
+        chunks are freed once no snapshot holds them. ``summaries`` stays one per
+        written chunk: the duplicate proof counts written chunks, not these.
+        """
+        tail = self.chunks[-self._small_tail :]
+        merged = pa.concat_tables(tail, promote_options="default").combine_chunks()
+        self.chunks[-self._small_tail :] = [merged]
+        self._small_tail = 0
 
     def duplicate_free(self, chunks: int | None = None) -> bool:
         """True if no (series, time) is in two of the first ``chunks`` chunks' rows (all
@@ -217,9 +248,12 @@ class Buffer:
                         continue
                     if hi is not None and part.min_time_ns >= hi:
                         continue
-                    copy = Partition(list(part.chunks), part.rows, part.min_time_ns,
-                                     part.max_time_ns)
-                    out.append((key, copy, partial(part.duplicate_free, len(part.chunks))))
+                    copy = Partition(
+                        list(part.chunks), part.rows, part.min_time_ns, part.max_time_ns
+                    )
+                    # Proved by written chunks (summaries), which coalescing keeps.
+                    proved = partial(part.duplicate_free, len(part.summaries))
+                    out.append((key, copy, proved))
         return out
 
     def is_empty(self) -> bool:
