@@ -10,7 +10,9 @@ The hash is of the rule's *query* (database and text) when it has one, else of i
 name: rules that run the same query (a team's warning and critical thresholds on one
 p95, say) share a slot, so the worker runs that query once for all of them in one tick
 (as Prometheus evaluates a rule group at one instant), while distinct queries, the load,
-still spread over the interval.
+still spread over the interval. Queries of one family (``crisp.alerting.query_family``:
+equal but for their aggregate, e.g. p50/p95/p99 of one metric and filter) hash alike
+too, so the worker can answer them with one statement.
 
 ``due`` is pure: the worker passes the last run times (stored with the instance states)
 and its clock. A rule missing from ``last_run`` has never run and is due at once; a
@@ -23,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 
+from crisp.alerting.query_family import member_of
 from crisp.alerting.rules import Rule
 
 
@@ -35,10 +38,12 @@ def offset_ns(name: str, interval_ns: int) -> int:
 
 
 def schedule_key(rule: Rule) -> str:
-    """What the rule's offset hashes: its database and query, or its name without one."""
+    """What the rule's offset hashes: its database and query family (or query), or its
+    name without one."""
     if rule.query is None:
         return rule.name
-    return f"{rule.database or ''}\n{rule.query}"
+    member = member_of(rule.query)
+    return f"{rule.database or ''}\n{member.family if member else rule.query}"
 
 
 def slot_at_or_before(rule: Rule, now_ns: int) -> int:

@@ -111,6 +111,9 @@ class WorkerOptions:
     """Rules claimed, evaluated and stored together, in one transaction."""
     query_threads: int = _QUERY_THREADS
     """Queries run at once; 1 runs them on the worker's thread."""
+    query_families: bool = True
+    """Answer a tick's queries that differ only in their aggregate with one statement
+    (``crisp.alerting.query_family``)."""
     history_retention: timedelta = timedelta(days=30)
 
 
@@ -256,8 +259,9 @@ class AlertWorker:
         self._rules = _RuleCache()
         self._counted_at_ns: int | None = None
         self._states_changed = False
-        self.last_tick_queries = (0, 0)
-        """(rule evaluations that ran a query, distinct queries run) in the last tick."""
+        self.last_tick_queries = (0, 0, 0)
+        """(rule evaluations that ran a query, distinct queries answered, statements
+        started: a query family's count once) in the last tick."""
 
     def close(self) -> None:
         self._client.close()
@@ -275,7 +279,9 @@ class AlertWorker:
             F("next_eval_at").asc(nulls_first=True), "pk"
         )
         due_rules = Q(next_eval_at__isnull=True) | Q(next_eval_at__lte=now)
-        queries = TickQueries(self._backend, self._query_pool())
+        queries = TickQueries(
+            self._backend, self._query_pool(), families=self._options.query_families
+        )
         # A pipeline: the next batch's queries run on the pool while this thread stores
         # the batch before it.
         waiting: _Batch | None = None
@@ -286,7 +292,7 @@ class AlertWorker:
             waiting = batch
         if waiting is not None:
             self._finish_batch(waiting, now_ns, queries)
-        self.last_tick_queries = (queries.asked, queries.distinct)
+        self.last_tick_queries = (queries.asked, queries.distinct, queries.statements)
         groups = models.NotificationGroup.objects.order_by("next_flush_ns", "pk")
         for pk in self._claim_each(groups, Q(next_flush_ns__lte=now_ns), now):
             try:

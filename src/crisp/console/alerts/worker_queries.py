@@ -1,5 +1,7 @@
 """A tick's rule queries: each distinct query once, a few at a time.
 
+Queries of one family (``crisp.alerting.query_family``: equal but for their aggregate)
+due in the same tick are answered by one merged statement, each rule getting its column.
 Rules that run the same query (same database, same InfluxQL text) within one tick share
 its answer: the scheduler gives them one slot (:func:`crisp.alerting.scheduler.
 schedule_key`), so they come due together, and running the query once per tick gives
@@ -16,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from crisp.alerting import evaluation
+from crisp.alerting.query_family import Member, member_of, merged_query, split_result
 from crisp.console.explore.backend import BackendError, MetricsBackend
 from crisp.query.results import StatementResult
 
@@ -35,6 +38,24 @@ class QueryCrashed(Exception):
 class QueryAnswer:
     result: StatementResult | BackendError | evaluation.QueryFailed | QueryCrashed
     seconds: float
+
+
+FamilyAnswers = dict[QueryKey, QueryAnswer]
+
+
+def run_family(backend: MetricsBackend, members: list[tuple[QueryKey, Member]]) -> FamilyAnswers:
+    """The members' answers from one merged statement (``query_family``); each query on
+    its own when that statement fails or is not shaped as expected, so one member's
+    mistake (say, an aggregate its field's type refuses) stays its own."""
+    database = members[0][0][0]
+    merged = run_query(backend, (database, merged_query([m for _, m in members])))
+    parts = None
+    if isinstance(merged.result, dict):
+        parts = split_result(merged.result, len(members))
+    if parts is None:
+        return {key: run_query(backend, key) for key, _ in members}
+    share = merged.seconds / len(members)
+    return {key: QueryAnswer(part, share) for (key, _), part in zip(members, parts, strict=True)}
 
 
 def run_query(backend: MetricsBackend, key: QueryKey) -> QueryAnswer:
@@ -63,13 +84,23 @@ class TickQueries:
     """
 
     def __init__(
-        self, backend: Callable[[], MetricsBackend], pool: ThreadPoolExecutor | None
+        self,
+        backend: Callable[[], MetricsBackend],
+        pool: ThreadPoolExecutor | None,
+        *,
+        families: bool = True,
     ) -> None:
         self._backend = backend
         self._pool = pool
-        self._answers: dict[QueryKey, Future[QueryAnswer] | QueryAnswer] = {}
+        self._families = families
+        self._answers: dict[
+            QueryKey, Future[QueryAnswer] | QueryAnswer | Future[FamilyAnswers] | FamilyAnswers
+        ] = {}
         self.asked = 0
         """Rule evaluations that wanted a query this tick (shared ones counted each time)."""
+        self.statements = 0
+        """Statements started: one per family (a family whose merged statement fails
+        then runs its queries alone, uncounted here) and one per other query."""
 
     def submit(self, keys: Iterable[QueryKey]) -> None:
         wanted = list(keys)
@@ -78,7 +109,28 @@ class TickQueries:
         if not todo:
             return
         backend = self._backend()
+        families: dict[tuple[str, str], list[tuple[QueryKey, Member]]] = {}
+        singles: list[QueryKey] = []
         for key in todo:
+            member = member_of(key[1]) if self._families else None
+            if member is None:
+                singles.append(key)
+            else:
+                families.setdefault((key[0], member.family), []).append((key, member))
+        for members in families.values():
+            if len(members) == 1:
+                singles.append(members[0][0])
+                continue
+            self.statements += 1
+            answers: Future[FamilyAnswers] | FamilyAnswers = (
+                run_family(backend, members)
+                if self._pool is None
+                else self._pool.submit(run_family, backend, members)
+            )
+            for key, _ in members:
+                self._answers[key] = answers
+        for key in singles:
+            self.statements += 1
             if self._pool is None:
                 self._answers[key] = run_query(backend, key)
             else:
@@ -86,7 +138,8 @@ class TickQueries:
 
     def answer(self, key: QueryKey) -> QueryAnswer:
         answer = self._answers[key]
-        return answer.result() if isinstance(answer, Future) else answer
+        done = answer.result() if isinstance(answer, Future) else answer
+        return done[key] if isinstance(done, dict) else done
 
     @property
     def distinct(self) -> int:
