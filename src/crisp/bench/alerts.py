@@ -33,6 +33,7 @@ from prometheus_client import CollectorRegistry, Histogram
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from crisp.alerting.query_family import member_of
 from crisp.bench.alert_rules import DATABASE, alert_document, firing_rules
 from crisp.bench.alert_sink import NotificationSink
 from crisp.bench.api_latency import ENDPOINTS_PER_SERVICE
@@ -62,6 +63,7 @@ class AlertBenchConfig:
     rounds: int = 3
     firing_share: float = 0.02
     seed: int = 1
+    query_families: bool = True
 
     def __post_init__(self) -> None:
         if self.rules < 1 or self.hosts < 1 or self.rounds < 1:
@@ -113,6 +115,8 @@ class AlertBenchResult:
     instances: dict[str, int] = field(default_factory=dict)
     distinct_queries: int = 0
     """Distinct (database, query) among the rules."""
+    query_families: int = 0
+    """Distinct (database, query family or query alone) among the rules."""
 
     def kept_up(self) -> bool:
         """Every round: busy less than the interval and no rule a whole interval late."""
@@ -130,6 +134,7 @@ class AlertBenchResult:
             "rounds": [r.as_dict() for r in self.rounds],
             "instances": self.instances,
             "distinct_queries": self.distinct_queries,
+            "query_families": self.query_families,
             "kept_up": self.kept_up(),
         }
 
@@ -145,6 +150,7 @@ class AlertBenchResult:
             rounds=[RoundResult.from_dict(r) for r in raw["rounds"]],
             instances=dict(raw.get("instances", {})),
             distinct_queries=int(raw.get("distinct_queries", 0)),
+            query_families=int(raw.get("query_families", 0)),
         )
 
 
@@ -158,7 +164,9 @@ def describe(result: AlertBenchResult) -> str:
     lines = [
         f"{c.rules} rules ({result.firing_rules} firing) every {c.interval_s:g} s, "
         f"{c.hosts} hosts of api_latency, console database {result.database}; "
-        f"{result.distinct_queries} distinct queries; import {result.import_s:.1f} s",
+        f"{result.distinct_queries} distinct queries in {result.query_families} query "
+        f"families ({'merged' if c.query_families else 'not merged: each query alone'}); "
+        f"import {result.import_s:.1f} s",
         "",
         "| phase | wall s | rules evaluated | errors | worker busy s | worker CPU s "
         "| process CPU s | max lag s | notifications | eval p50 / p95 / p99 / max ms "
@@ -415,7 +423,11 @@ def run_alert_bench(
         worker = AlertWorker(
             lambda: backend,
             metrics,
-            options=WorkerOptions(default_database=DATABASE, external_url="http://bench/alerts/"),
+            options=WorkerOptions(
+                default_database=DATABASE,
+                external_url="http://bench/alerts/",
+                query_families=config.query_families,
+            ),
         )
         driver = WorkerDriver(worker, registry, recorder, sink)
         try:
@@ -453,11 +465,21 @@ def run_alert_bench(
             rounds=rounds,
             instances=_instances_by_state(),
             distinct_queries=distinct_queries(alert_file),
+            query_families=query_families(alert_file),
         )
 
 
 def distinct_queries(alert_file: AlertFile) -> int:
     return len({(r.database or DATABASE, r.query) for r in alert_file.rules if r.query})
+
+
+def query_families(alert_file: AlertFile) -> int:
+    keys = set()
+    for rule in alert_file.rules:
+        if rule.query:
+            member = member_of(rule.query)
+            keys.add((rule.database or DATABASE, member.family if member else rule.query))
+    return len(keys)
 
 
 # ---------------------------------------------------------------- the command
@@ -471,6 +493,7 @@ def config_from(args: argparse.Namespace) -> AlertBenchConfig:
         rounds=args.rounds,
         firing_share=args.firing,
         seed=args.seed,
+        query_families=not args.no_query_families,
     )
 
 

@@ -127,6 +127,12 @@ def _configure_alerts(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--no-query-families",
+        action="store_true",
+        help="run every query alone, as if no two rules' queries differed only in their "
+        "aggregate (the worker's worst case)",
+    )
+    parser.add_argument(
         "--database-url",
         default=None,
         help="console database, an empty one (default: SQLite in a temporary directory)",
