@@ -23,12 +23,15 @@ from crisp.storage.manifest import MANIFEST_NAME, FileEntry
 from crisp.storage.persist import (
     DATA_DIR,
     FileStats,
+    arrow_tag_counts,
     file_schema,
     ident,
     literal,
     read_parquet_sql,
     read_tags,
     shard_dir,
+    sql_tag_counts,
+    stored_tag_counts,
     union_schema,
     write_sorted,
     write_sorted_deduped,
@@ -116,6 +119,7 @@ class FileStore:
         return self._write(
             file_id, key.database, key.rp, key.measurement, key.shard_start_ns,
             key.shard_end_ns, table, "SELECT * FROM __flush", tags, fields,
+            arrow_tag_counts(table, tags),
         )
 
     def merge(self, file_id: int, group: list[FileEntry]) -> FileEntry | None:
@@ -123,9 +127,11 @@ class FileStore:
         first = group[0]
         paths = [self.path(f) for f in group]
         tags, fields = union_schema(file_schema(p) for p in paths)
+        source = read_parquet_sql(paths)
         return self._write(
             file_id, first.database, first.rp, first.measurement, first.shard_start_ns,
-            first.shard_end_ns, None, read_parquet_sql(paths), tags, fields,
+            first.shard_end_ns, None, source, tags, fields,
+            self._tag_counts(paths, source, tags),
         )
 
     def rewrite_without(self, file_id: int, entry: FileEntry, where: str) -> FileEntry | None:
@@ -137,7 +143,25 @@ class FileStore:
         return self._write(
             file_id, entry.database, entry.rp, entry.measurement, entry.shard_start_ns,
             entry.shard_end_ns, None, source, tags, fields,
+            self._tag_counts([path], read_parquet_sql([path]), tags),
         )
+
+    def _tag_counts(self, paths: list[Path], source_sql: str, tags: list[str]) -> dict[str, int]:
+        """Distinct values per tag of the files at ``paths`` together, for their merged
+        file's row order: the largest of their stored counts (a lower bound, enough to
+        rank the tags), or counted by DuckDB when a file predates stored counts."""
+        counts: dict[str, int] = {}
+        for path in paths:
+            stored = stored_tag_counts(path)
+            if stored is None:
+                cursor = self._duck.cursor()
+                try:
+                    return sql_tag_counts(cursor, source_sql, tags)
+                finally:
+                    cursor.close()
+            for tag, n in stored.items():
+                counts[tag] = max(counts.get(tag, 0), n)
+        return counts
 
     def _write(
         self,
@@ -151,13 +175,16 @@ class FileStore:
         source_sql: str,
         tags: list[str],
         fields: dict[str, FieldType],
+        tag_counts: dict[str, int],
     ) -> FileEntry | None:
         rel = self._rel(database, rp, measurement, start, end, file_id)
         cursor = self._duck.cursor()
         try:
             if arrow is not None:
                 cursor.register("__flush", arrow)
-            stats = write_sorted_deduped(cursor, source_sql, tags, fields, self.dir / rel)
+            stats = write_sorted_deduped(
+                cursor, source_sql, tags, fields, self.dir / rel, tag_counts
+            )
         finally:
             cursor.close()
         return self._entry(file_id, database, rp, measurement, start, end, rel, stats)
