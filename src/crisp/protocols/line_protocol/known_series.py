@@ -104,26 +104,45 @@ class KnownSeries:
                 self._clear_locked(max_tags)
             get = self._ids.get
             ids = [get(key, -1) for key in keys]
+            # Replaced, never changed, by _add_locked: consistent with ``ids`` after
+            # the lock, whatever other threads add or clear meanwhile.
+            rows = self._rows
+            measurements, layouts = self._measurements, self._layouts
         missing = [i for i, row in enumerate(ids) if row < 0]
+        if not missing:
+            return self._gather(rows, np.array(ids, np.int64), measurements, layouts)
         cost = sum(_entry_cost(keys[i]) for i in missing)
         mostly_new = len(missing) > len(keys) * (1 - _STORE_WHEN_KNOWN_AT_LEAST)
         if mostly_new and self._bytes + cost > self.max_bytes:
             # More series than fit, or churn: storing would only evict what is reused.
             return parse_series_columns(texts, max_tags)
-        parsed = None
-        if missing:
-            parsed = parse_series_columns(pc.take(texts, pa.array(missing)), max_tags)
+        parsed = parse_series_columns(pc.take(texts, pa.array(missing)), max_tags)
         with self._lock:
-            if parsed is not None and self._max_tags == max_tags:
+            if self._max_tags == max_tags:
                 self._add_locked([keys[i] for i in missing], parsed)
             get = self._ids.get
             ids = [get(key, -1) for key in keys]
             rows = self._rows
-            # Replaced, never changed, by _add_locked: safe to read after the lock.
             measurements, layouts = self._measurements, self._layouts
         if min(ids, default=0) < 0:
             # Cleared to make room (or for another limit): parse this body's keys instead.
             return parse_series_columns(texts, max_tags)
+        return self._gather(rows, np.array(ids, np.int64), measurements, layouts)
+
+    def stored_columns(self, texts: pa.Array, max_tags: int) -> SeriesColumns | None:
+        """``columns(texts, max_tags)`` when every text is stored, else None (nothing is
+        parsed or added). ``texts`` may repeat (one per line): the result then has a
+        row per text, without a distinct step first."""
+        keys = texts.to_pylist()
+        with self._lock:
+            if self._max_tags != max_tags:
+                return None
+            get = self._ids.get
+            ids = [get(key, -1) for key in keys]
+            rows = self._rows
+            measurements, layouts = self._measurements, self._layouts
+        if min(ids, default=0) < 0:
+            return None
         return self._gather(rows, np.array(ids, np.int64), measurements, layouts)
 
     def _add_locked(self, keys: list[str], parsed: SeriesColumns) -> None:

@@ -1,6 +1,8 @@
 """A line protocol body → ``ParseResult``: the good points plus one error per bad line.
 
-Bodies of a few dozen lines or more go through the vectorised path
+Bodies of a few dozen lines or more whose lines all have one shape (one measurement,
+the same fields in the same order: generated traffic) are parsed by ``uniform_lines``
+with NumPy; other bodies of that size go through the vectorised path
 (``columnar_lines``): Arrow compute kernels over the whole body for the common lines
 (no escapes), every other line through the per-line parsers (``single_line``). Small
 bodies, bodies that are not valid UTF-8 and bodies with type conflicts between lines
@@ -22,6 +24,7 @@ from crisp.protocols.line_protocol.single_line import (
     LineParser,
     shorten,
 )
+from crisp.protocols.line_protocol.uniform_lines import parse_uniform
 
 # Below this many lines the fixed cost of a few dozen Arrow kernel calls outweighs them.
 VECTORISE_MIN_LINES = 64
@@ -93,9 +96,13 @@ def parse_line_protocol(
             _numbered_lines(body, errors), line_parser, default_time_ns, errors
         )
     # Arrow's plain string arrays address at most 2 GiB; no sane write body comes close.
-    if text.count("\n") >= VECTORISE_MIN_LINES and len(body) < 2**31:
-        result = parse_vectorised(text, line_parser, default_time_ns)
+    if len(body) < 2**31:
+        result = parse_uniform(body, line_parser, default_time_ns, VECTORISE_MIN_LINES)
         if result is not None:
             return result
+        if text.count("\n") >= VECTORISE_MIN_LINES:
+            result = parse_vectorised(text, line_parser, default_time_ns)
+            if result is not None:
+                return result
     numbered = enumerate(text.split("\n"), start=1)
     return parse_sequentially(numbered, line_parser, default_time_ns, [])
