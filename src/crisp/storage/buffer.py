@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import NamedTuple
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -151,7 +152,8 @@ BufferChunk = tuple[PartitionKey, pa.Table, int, int, SeriesSummary | None]
 
 
 def with_seq(table: pa.Table, first_seq: int) -> pa.Table:
-    seqs = pa.array(range(first_seq, first_seq + table.num_rows), pa.int64())
+    # From NumPy, not range(): no Python int per row.
+    seqs = pa.array(np.arange(first_seq, first_seq + table.num_rows, dtype=np.int64))
     return table.append_column(pa.field(SEQ_COLUMN, pa.int64(), nullable=False), seqs)
 
 

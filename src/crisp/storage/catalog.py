@@ -8,21 +8,24 @@ conflicts, series limits), so a refused write leaves nothing behind.
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from crisp.core.batch import KIND_FIELD, KIND_TAG, TIME_COLUMN, FieldType, column_kind
+from crisp.core.batch import KIND_FIELD, KIND_TAG, FieldType, column_kind
 from crisp.storage.api import FieldTypeConflict, LimitExceeded, StorageError
+
+# Re-exported: the summary lived here before it had its own module.
+from crisp.storage.series_summary import SeriesSummary as SeriesSummary
+from crisp.storage.series_summary import TagNames as TagNames
+from crisp.storage.series_summary import TagRow as TagRow
+from crisp.storage.series_summary import int64_array
+from crisp.storage.series_summary import summarize as summarize
+from crisp.storage.series_summary import summarize_and_encode as summarize_and_encode
 
 # A series is its tag set: sorted (key, value) pairs of the tags a point has.
 SeriesKey = tuple[tuple[str, str], ...]
-# A table's tag columns (sorted names) and one row of their values (None = absent).
-TagNames = tuple[str, ...]
-TagRow = tuple[str | None, ...]
 
 
 @dataclass
@@ -73,6 +76,9 @@ class _MeasurementDelta:
     new_series: set[SeriesKey]
     tag_names: TagNames = ()
     new_rows: set[TagRow] = field(default_factory=set)
+    # The summary's rows as the index's shared row objects (None: not known before
+    # this write), looked up once here and reused by ``shared_summary``.
+    resolved: list[TagRow | None] | None = None
 
 
 @dataclass
@@ -82,38 +88,13 @@ class CatalogDelta:
     database: str
     measurements: list[_MeasurementDelta]
 
-
-@dataclass(frozen=True)
-class SeriesSummary:
-    """A table's distinct series with their time range, from one Arrow group-by.
-
-    Shared by the catalog check (which series are new) and the buffer (can two
-    chunks hold the same series and time, i.e. must reads deduplicate?).
-    """
-
-    tag_names: TagNames
-    rows: list[TagRow]
-    min_time: Sequence[int]
-    max_time: Sequence[int]
-    # No (series, time) appears twice within the table itself.
-    distinct_times: bool
-
-
-def summarize(table: pa.Table) -> SeriesSummary:
-    tags = tuple(sorted(f.name for f in table.schema if column_kind(f) == KIND_TAG))
-    aggregates = [(TIME_COLUMN, "min"), (TIME_COLUMN, "max"), (TIME_COLUMN, "count_distinct")]
-    grouped = table.select([*tags, TIME_COLUMN]).group_by(list(tags), use_threads=False)
-    result = grouped.aggregate(aggregates)
-    distinct = result.column(f"{TIME_COLUMN}_count_distinct")
-    columns = [result.column(t).to_pylist() for t in tags]
-    rows: list[TagRow] = list(zip(*columns, strict=True)) if tags else [()] * result.num_rows
-    return SeriesSummary(
-        tag_names=tags,
-        rows=rows,
-        min_time=result.column(f"{TIME_COLUMN}_min").to_pylist(),
-        max_time=result.column(f"{TIME_COLUMN}_max").to_pylist(),
-        distinct_times=pc.sum(distinct).as_py() == table.num_rows,
-    )
+    def resolved_rows(self, measurement: str) -> list[TagRow | None] | None:
+        """For ``Catalog.shared_summary``: the measurement's summary rows ``plan``
+        found in the index (None per row it did not), or None if it did not look."""
+        for delta in self.measurements:
+            if delta.measurement == measurement:
+                return delta.resolved
+        return None
 
 
 def distinct_tag_rows(table: pa.Table) -> tuple[TagNames, set[TagRow]]:
@@ -209,12 +190,25 @@ class Catalog:
                 if existing is None:
                     new_fields[key] = ftype
             summary = summaries.get(name) if summaries is not None else None
+            resolved: list[TagRow | None] | None = None
             if summary is not None:
-                tag_names, rows = summary.tag_names, set(summary.rows)
+                tag_names = summary.tag_names
+                known = index._known_rows.get(tag_names) if index is not None else None
+                if known is None:
+                    rows = set(summary.rows)
+                else:
+                    # One lookup per row (the steady state finds them all).
+                    get = known.get
+                    resolved = [get(row) for row in summary.rows]
+                    rows = (
+                        {r for r, k in zip(summary.rows, resolved, strict=True) if k is None}
+                        if None in resolved
+                        else set()
+                    )
             else:
                 tag_names, rows = distinct_tag_rows(table)
-            if index is not None:
-                rows -= index._known_rows.get(tag_names, {}).keys()
+                if index is not None:
+                    rows -= index._known_rows.get(tag_names, {}).keys()
             series = series_keys(tag_names, rows)
             if index is not None:
                 # A row unknown for this column set may still be a known series
@@ -228,7 +222,7 @@ class Catalog:
                     f"{max_series_per_measurement}"
                 )
             added_to_db += len(series)
-            deltas.append(_MeasurementDelta(name, new_fields, series, tag_names, rows))
+            deltas.append(_MeasurementDelta(name, new_fields, series, tag_names, rows, resolved))
         have_db = self._db_series.get(database, 0)
         if have_db + added_to_db > max_series_per_database:
             raise LimitExceeded(
@@ -299,22 +293,38 @@ class Catalog:
         return sorted(self._dbs.get(database, {}))
 
     def shared_summary(
-        self, database: str, measurement: str, summary: SeriesSummary
+        self,
+        database: str,
+        measurement: str,
+        summary: SeriesSummary,
+        resolved: list[TagRow | None] | None = None,
     ) -> SeriesSummary:
         """``summary`` holding the index's own row objects and compact time arrays.
 
         The buffer keeps every write's summary until its flush (the duplicate proof is
         lazy): as fresh tuples of fresh strings, 4,000 hosts × 10 tags cost ~1 KB per
-        series per write, several hundred MB between flushes.
+        series per write, several hundred MB between flushes. ``resolved`` is what
+        ``plan`` already found (its ``CatalogDelta.resolved_rows``): only the rows it
+        did not know are looked up again.
         """
         index = self.index(database, measurement)
         known = index._known_rows.get(summary.tag_names) if index is not None else None
-        rows = summary.rows if known is None else [known.get(r, r) for r in summary.rows]
+        if known is None:
+            rows = summary.rows
+        elif resolved is None:
+            rows = [known.get(r, r) for r in summary.rows]
+        elif None in resolved:
+            rows = [
+                k if k is not None else known.get(r, r)
+                for r, k in zip(summary.rows, resolved, strict=True)
+            ]
+        else:
+            rows = resolved  # type: ignore[assignment]  # no None left
         return replace(
             summary,
             rows=rows,
-            min_time=array("q", summary.min_time),
-            max_time=array("q", summary.max_time),
+            min_time=int64_array(summary.min_time),
+            max_time=int64_array(summary.max_time),
         )
 
     def database_series(self, database: str) -> int:

@@ -47,11 +47,12 @@ from crisp.storage.buffer import (
     SEQ_COLUMN,
     Buffer,
     BufferChunk,
+    Partition,
     PartitionKey,
     split_by_shard_group,
     with_seq,
 )
-from crisp.storage.catalog import Catalog, SeriesSummary, summarize
+from crisp.storage.catalog import Catalog, SeriesSummary, summarize, summarize_and_encode
 from crisp.storage.compaction import plan_merges
 from crisp.storage.dirlock import DataDirLock
 from crisp.storage.files import FileStore
@@ -320,9 +321,13 @@ class Engine:
         tables = [(m.measurement, m.table) for m in batch if m.num_points]
         for name, table in tables:
             _check_table(name, table)
-        # One Arrow group-by per table, outside every lock: the catalog's new-series
-        # check and the buffer's duplicate tracking both use it.
-        summaries = {name: summarize(table) for name, table in tables}
+        # One summary per table, outside every lock: the catalog's new-series check and
+        # the buffer's duplicate tracking both use it, the WAL record its encoded tags.
+        summaries: dict[str, SeriesSummary] = {}
+        encoded: dict[str, tuple[pa.Table, dict[str, pa.Array]]] = {}
+        for name, table in tables:
+            summaries[name], columns = summarize_and_encode(table)
+            encoded[name] = (table, columns)
         with self._rw.shared():
             if self._closed:
                 raise StorageError("storage engine is closed")
@@ -338,7 +343,9 @@ class Engine:
                 seq = self._manifest.next_seq
                 self._manifest.next_seq += rows
             parts = self._partition(database, policy, seq, tables, summaries)
-            payload = encode_write(seq, database, policy.name, dict(tables))
+            # Encoded columns only of tables the catalog kept whole.
+            reuse = {name: encoded[name][1] for name, t in tables if encoded[name][0] is t}
+            payload = encode_write(seq, database, policy.name, dict(tables), reuse)
             self._wal.append(payload, lambda: self._buffer.add(parts))
         self.metrics.wal_records.inc()
         values = self._count_written(rows, tables)
@@ -375,7 +382,9 @@ class Engine:
                 self._catalog.series_count(database, measurement)
             )
         summaries = {
-            name: self._catalog.shared_summary(database, name, summary)
+            name: self._catalog.shared_summary(
+                database, name, summary, delta.resolved_rows(name)
+            )
             for name, summary in summaries.items()
         }
         return _Admitted(tables, summaries, dropped, reasons)

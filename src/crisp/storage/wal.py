@@ -16,7 +16,7 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -62,12 +62,20 @@ class WalWrite:
 _IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression=pa.Codec("zstd", compression_level=1))
 
 
-def _wal_table(table: pa.Table) -> pa.Table:
-    """Dictionary-encode string columns (tags repeat a few values thousands of times)."""
+def _wal_table(table: pa.Table, encoded: Mapping[str, pa.Array] | None = None) -> pa.Table:
+    """Dictionary-encode string columns (tags repeat a few values thousands of times).
+
+    ``encoded``: columns the caller already encoded (``pc.dictionary_encode``), by name.
+    """
     if not any(f.type == pa.string() for f in table.schema):
         return table
+    done = encoded or {}
     columns = [
-        pc.dictionary_encode(table.column(i)) if f.type == pa.string() else table.column(i)
+        table.column(i)
+        if f.type != pa.string()
+        else done[f.name]
+        if f.name in done
+        else pc.dictionary_encode(table.column(i))
         for i, f in enumerate(table.schema)
     ]
     schema = pa.schema(
@@ -154,10 +162,18 @@ def decode_record(payload: bytes) -> WalWrite | WalLines:
     return decode_write(payload)
 
 
-def encode_write(seq: int, database: str, rp: str, tables: dict[str, pa.Table]) -> bytes:
+def encode_write(
+    seq: int,
+    database: str,
+    rp: str,
+    tables: dict[str, pa.Table],
+    encoded_columns: Mapping[str, Mapping[str, pa.Array]] | None = None,
+) -> bytes:
+    """``encoded_columns``: per measurement, string columns already dictionary-encoded
+    (``series_summary.summarize_and_encode`` makes them for the tags), not redone."""
     parts = [_HEADER.pack(RECORD_WRITE, seq), _str16(database), _str16(rp), _U32.pack(len(tables))]
     for name, table in tables.items():
-        encoded = _wal_table(table)
+        encoded = _wal_table(table, (encoded_columns or {}).get(name))
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, encoded.schema, options=_IPC_OPTIONS) as writer:
             writer.write_table(encoded)
