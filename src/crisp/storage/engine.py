@@ -73,6 +73,7 @@ from crisp.storage.shared_views import SharedView, SharedViews
 from crisp.storage.snapshot import (
     EngineSnapshot,
     ReadDatabase,
+    Source,
     create_points_view,
     dedupe_ranges,
 )
@@ -93,6 +94,11 @@ DEFAULT_RP = "autogen"
 WAL_DIR = "wal"
 # A writer flushes inline once the buffer holds this many times buffer_max_rows.
 BACKPRESSURE_FACTOR = 4
+
+
+# A new file overlapping more files than this in time is not checked (marked not
+# disjoint): the check reads every one of them.
+MAX_DISJOINT_PROOF_FILES = 16
 
 
 class Engine:
@@ -675,7 +681,9 @@ class Engine:
             complete = all(wanted <= self._files.column_names(p) for p in paths) and (
                 buffer is None or wanted <= set(buffer.column_names)
             )
-            sources = [(f.min_time_ns, f.max_time_ns, True) for f in files]
+            sources: list[Source] = [
+                (f.min_time_ns, f.max_time_ns, True, f.disjoint) for f in files
+            ]
             sources += [(p.min_time_ns, p.max_time_ns, proof()) for _, p, proof in parts]
             rows = sum(f.rows for f in files) + sum(p.rows for _, p, _ in parts)
             cursor = self._reads.cursor(rows=rows)
@@ -735,7 +743,7 @@ class Engine:
                 self._new_file_id(), key, part, duplicate_free=part.duplicate_free()
             )
             if entry is not None:
-                entries.append(entry)
+                entries.append(replace(entry, disjoint=self._proved_disjoint(entry, part)))
         landed = time.monotonic()
         for entry in entries:
             self._landed[entry.shard_key] = landed
@@ -748,6 +756,33 @@ class Engine:
         self.metrics.persist_seconds.observe(time.perf_counter() - started)
         self._update_gauges()
         release_arrow_memory()
+
+    def _proved_disjoint(self, entry: FileEntry, part: Partition) -> bool:
+        """Whether the new file ``entry`` (``part``'s rows) shares no (series, time) with
+        the files of its shard group (``FileEntry.disjoint``). Concurrent writers make
+        consecutive flushes overlap at a boundary timestamp, and every read merges rows
+        there unless this is proved; it costs one scan of the time and tag columns of
+        the overlapping files, once per flush. Called under the flush lock: the shard
+        group's files do not change meanwhile."""
+        with self._state_lock:
+            others = [
+                f for f in self._manifest.files
+                if f.shard_key == entry.shard_key
+                and f.max_time_ns >= entry.min_time_ns and f.min_time_ns <= entry.max_time_ns
+            ]
+        if not others:
+            return True
+        if len(others) > MAX_DISJOINT_PROOF_FILES:
+            return False
+        lo = max(entry.min_time_ns, min(f.min_time_ns for f in others))
+        hi = min(entry.max_time_ns, max(f.max_time_ns for f in others))
+        table = pa.concat_tables(part.chunks, promote_options="default")
+        try:
+            return not self._files.shares_rows(table, others, lo, hi)
+        except Exception:
+            # Unproved is always correct (reads merge the overlap): never fail a flush.
+            log.exception("could not check a new file against its shard group's files")
+            return False
 
     def _new_file_id(self) -> int:
         with self._state_lock:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crisp.core.batch import TIME_COLUMN, FieldType
 from crisp.storage.buffer import Partition, PartitionKey
@@ -128,11 +130,12 @@ class FileStore:
         paths = [self.path(f) for f in group]
         tags, fields = union_schema(file_schema(p) for p in paths)
         source = read_parquet_sql(paths)
-        return self._write(
+        entry = self._write(
             file_id, first.database, first.rp, first.measurement, first.shard_start_ns,
             first.shard_end_ns, None, source, tags, fields,
             self._tag_counts(paths, source, tags),
         )
+        return replace(entry, disjoint=all(f.disjoint for f in group)) if entry else None
 
     def rewrite_without(self, file_id: int, entry: FileEntry, where: str) -> FileEntry | None:
         """A copy of ``entry`` without the rows matching ``where`` (None if none remain)."""
@@ -140,11 +143,41 @@ class FileStore:
         tags, fields = union_schema([file_schema(path)])
         # coalesce: a row where the predicate is NULL (tag absent) does not match.
         source = f"{read_parquet_sql([path])} WHERE NOT coalesce(({where}), false)"
-        return self._write(
+        rewritten = self._write(
             file_id, entry.database, entry.rp, entry.measurement, entry.shard_start_ns,
             entry.shard_end_ns, None, source, tags, fields,
             self._tag_counts([path], read_parquet_sql([path]), tags),
         )
+        return replace(rewritten, disjoint=entry.disjoint) if rewritten else None
+
+    def shares_rows(self, rows: pa.Table, others: list[FileEntry], lo: int, hi: int) -> bool:
+        """Whether a row of ``rows`` (a buffer partition's) has the series and time of a
+        row of the files ``others`` in [lo, hi] (inclusive). Reads only the files' time
+        and tag columns."""
+        times = rows[TIME_COLUMN]
+        in_range = rows.filter(pc.and_(pc.greater_equal(times, lo), pc.less_equal(times, hi)))
+        if in_range.num_rows == 0:
+            return False
+        paths = [self.path(f) for f in others]
+        mine, _ = union_schema([in_range.schema])
+        theirs, _ = union_schema(file_schema(p) for p in paths)
+        # A tag absent from one side is null there; nulls match as equal.
+        on = [f"f.{ident(TIME_COLUMN)} = r.{ident(TIME_COLUMN)}"]
+        for tag in sorted(set(mine) | set(theirs)):
+            left = f"f.{ident(tag)}" if tag in theirs else "NULL"
+            right = f"r.{ident(tag)}" if tag in mine else "NULL"
+            on.append(f"{left} IS NOT DISTINCT FROM {right}")
+        time = ident(TIME_COLUMN)
+        files = f"{read_parquet_sql(paths)} WHERE {time} BETWEEN {int(lo)} AND {int(hi)}"
+        cursor = self._duck.cursor()
+        try:
+            cursor.register("__rows", in_range.select([TIME_COLUMN, *mine]))
+            found = cursor.execute(
+                f"SELECT 1 FROM ({files}) AS f JOIN __rows AS r ON {' AND '.join(on)} LIMIT 1"
+            ).fetchall()
+        finally:
+            cursor.close()
+        return bool(found)
 
     def _tag_counts(self, paths: list[Path], source_sql: str, tags: list[str]) -> dict[str, int]:
         """Distinct values per tag of the files at ``paths`` together, for their merged

@@ -38,6 +38,11 @@ class FileEntry:
     max_time_ns: int
     max_seq: int
     size_bytes: int
+    # No (series, time) of this file is in a file the manifest held when it was
+    # committed; a merge or rewrite keeps it when all its inputs had it. Two files that
+    # both have it share no row (by induction over commits), so reads need not merge
+    # their rows where their time ranges overlap (``snapshot.dedupe_ranges``).
+    disjoint: bool = False
 
     @property
     def shard_key(self) -> tuple[str, str, str, int]:
