@@ -59,8 +59,12 @@ def test_corruption_in_the_middle_is_reported(data_dir: Path) -> None:
 
 def test_group_commit_coalesces_concurrent_writers(tmp_path: Path) -> None:
     # A slow disk (2 ms per fsync) makes writers queue behind the leader's fsync.
-    wal = Wal(tmp_path / "wal", fsync_always=True, segment_max_bytes=1 << 30,
-              on_fsync=lambda seconds: time.sleep(0.002))
+    wal = Wal(
+        tmp_path / "wal",
+        fsync_always=True,
+        segment_max_bytes=1 << 30,
+        on_fsync=lambda seconds: time.sleep(0.002),
+    )
     wal.open(1)
     applied: list[int] = []
     lock = threading.Lock()
@@ -69,9 +73,11 @@ def test_group_commit_coalesces_concurrent_writers(tmp_path: Path) -> None:
     def writer(n: int) -> None:
         start.wait()
         for i in range(20):
+
             def apply(v: int = n * 100 + i) -> None:
                 with lock:
                     applied.append(v)
+
             wal.append(b"x" * 100, apply)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(16)]
@@ -140,3 +146,41 @@ def test_segment_torn_before_its_header_is_dropped(data_dir: Path) -> None:
     for _ in range(2):  # and the next open is clean too
         with Engine(data_dir, quiet_options()) as eng:
             assert len(rows(eng, "db", "m")) == 3
+
+
+def test_write_records_round_trip_many_small_tables_and_old_records_still_read() -> None:
+    import struct
+
+    import pyarrow as pa
+
+    from crisp.storage.wal import RECORD_WRITE, decode_write, encode_write
+
+    tables = {
+        f"metric_{i}": make_batch(
+            f"metric_{i}", [{"time": t, "host": f"h{t % 3}", "v": float(i * t)} for t in range(5)]
+        )
+        .measurements[f"metric_{i}"]
+        .table
+        for i in range(101)
+    }
+    record = decode_write(encode_write(7, "db", "autogen", tables))
+    assert (record.seq, record.database, record.rp) == (7, "db", "autogen")
+    assert {k: t.to_pylist() for k, t in record.tables.items()} == {
+        k: t.to_pylist() for k, t in tables.items()
+    }
+
+    # Type 1, as WALs written before type 3 hold it: each table compressed per buffer.
+    options = pa.ipc.IpcWriteOptions(compression=pa.Codec("zstd", compression_level=1))
+
+    def str16(text: str) -> bytes:
+        return struct.pack("<H", len(text.encode())) + text.encode()
+
+    parts = [struct.pack("<BQ", RECORD_WRITE, 9), str16("db"), str16("rp"), struct.pack("<I", 1)]
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, tables["metric_3"].schema, options=options) as writer:
+        writer.write_table(tables["metric_3"])
+    ipc = sink.getvalue().to_pybytes()
+    parts += [str16("metric_3"), struct.pack("<Q", len(ipc)), ipc]
+    old = decode_write(b"".join(parts))
+    assert (old.seq, old.rp, list(old.tables)) == (9, "rp", ["metric_3"])
+    assert old.tables["metric_3"].to_pylist() == tables["metric_3"].to_pylist()
