@@ -123,3 +123,34 @@ def collector_stack(tmp_path: Path, *collector_flags: str) -> CollectorStack:
             *collector_flags,
         ),
     )  # fmt: skip
+
+
+# Short flush and retry delays: tests stop and restart the sink and wait for delivery.
+QUICK_DELIVERY = (
+    "--writer-flush-interval", "100ms", "--sink-retry-initial", "50ms", "--sink-retry-max", "500ms",
+)  # fmt: skip
+
+
+class ProcessStack:
+    """A ``crisp storage`` and a ``crisp collector`` writing to it (quick delivery),
+    each started when a test asks, so it can stop one while the other runs."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        commands = collector_stack(tmp_path, *QUICK_DELIVERY)
+        self.storage_url = commands.storage_url
+        self.collector_url = commands.collector_url
+        self.storage_args = commands.storage_args
+        self.collector_args = commands.collector_args
+
+    @contextmanager
+    def storage(self) -> Iterator[CrispProcess]:
+        with crisp(*self.storage_args, env=QUIET) as process:
+            process.wait_ready()
+            yield process
+            process.stop()
+
+    @contextmanager
+    def collector(self) -> Iterator[CrispProcess]:
+        with crisp(*self.collector_args, env=QUIET) as process:
+            process.wait_ready()
+            yield process

@@ -11,43 +11,18 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.crisp_process import QUIET, CrispProcess, collector_stack, crisp, query_rows
+from tests.e2e.crisp_process import QUIET, ProcessStack, crisp, query_rows
 
 pytestmark = pytest.mark.e2e
 
 
-class Stack:
-    def __init__(self, tmp_path: Path) -> None:
-        commands = collector_stack(
-            tmp_path, "--writer-flush-interval", "100ms", "--sink-retry-initial", "50ms",
-            "--sink-retry-max", "500ms",
-        )  # fmt: skip
-        self.storage_url = commands.storage_url
-        self.collector_url = commands.collector_url
-        self.storage_args = commands.storage_args
-        self.collector_args = commands.collector_args
-
-    @contextmanager
-    def storage(self) -> Iterator[CrispProcess]:
-        with crisp(*self.storage_args, env=QUIET) as process:
-            process.wait_ready()
-            yield process
-            process.stop()
-
-    @contextmanager
-    def collector(self) -> Iterator[CrispProcess]:
-        with crisp(*self.collector_args, env=QUIET) as process:
-            process.wait_ready()
-            yield process
-
+class Stack(ProcessStack):
     def count(self, db: str, measurement: str, where: str = "") -> int:
         condition = f"{where} AND time >= 0" if where else "time >= 0"
         q = f"SELECT count(seq) FROM {measurement} WHERE {condition}"

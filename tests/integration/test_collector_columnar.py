@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -19,7 +17,7 @@ import pytest
 
 from crisp.bench.encoders import FORMATS, encode_json, encode_otlp, encode_remote_write
 from crisp.bench.points import Point
-from tests.e2e.crisp_process import QUIET, CrispProcess, collector_stack, crisp, query_rows
+from tests.e2e.crisp_process import QUIET, ProcessStack, crisp, query_rows
 
 pytestmark = pytest.mark.integration
 
@@ -68,24 +66,7 @@ CLIENTS = {
 }  # fmt: skip
 
 
-class Stack:
-    def __init__(self, tmp_path: Path) -> None:
-        commands = collector_stack(
-            tmp_path, "--writer-flush-interval", "100ms", "--sink-retry-initial", "50ms",
-            "--sink-retry-max", "500ms",
-        )  # fmt: skip
-        self.storage_url = commands.storage_url
-        self.collector_url = commands.collector_url
-        self.storage_args = commands.storage_args
-        self.collector_args = commands.collector_args
-
-    @contextmanager
-    def storage(self) -> Iterator[CrispProcess]:
-        with crisp(*self.storage_args, env=QUIET) as process:
-            process.wait_ready()
-            yield process
-            process.stop()
-
+class Stack(ProcessStack):
     def count(self, measurement: str, field: str) -> int:
         q = f"SELECT count({field}) FROM {measurement} WHERE time >= 0"
         found = query_rows(self.storage_url, "cols", q)

@@ -138,11 +138,14 @@ def mutated_bodies(draw: st.DrawFn, plain: bool = False, max_lines: int = 8) -> 
         position = draw(st.integers(0, len(line)))
         action = draw(st.sampled_from(["insert", "delete", "replace"]))
         char = draw(st.sampled_from([",", "=", " ", "\\", '"', "i", "u", ".", "-", "e", "t", "x"]))
-        if action == "insert":
-            line = line[:position] + char + line[position:]
-        elif action == "delete":
-            line = line[:position] + line[position + 1 :]
-        else:
-            line = line[:position] + char + line[position + 1 :]
-        lines[index] = line
+        lines[index] = edited(line, position, char, action)
     return "\n".join(lines).encode("utf-8"), precision
+
+
+def edited(line: str, position: int, char: str, action: str) -> str:
+    """``line`` with ``char`` inserted at, deleted from or replacing ``position``."""
+    if action == "insert":
+        return line[:position] + char + line[position:]
+    if action == "delete":
+        return line[:position] + line[position + 1 :]
+    return line[:position] + char + line[position + 1 :]

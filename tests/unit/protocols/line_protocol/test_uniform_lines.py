@@ -18,6 +18,7 @@ from .strategies import (
     INT64_MIN,
     PRECISIONS,
     UINT64_MAX,
+    edited,
     mutated_bodies,
     names,
     plain_names,
@@ -105,13 +106,7 @@ def damaged_uniform_bodies(draw: st.DrawFn) -> tuple[bytes, str]:
     position = draw(st.integers(0, len(line)))
     char = draw(st.sampled_from([",", "=", " ", "i", "u", ".", "-", "e", "t", "x", "#", "é"]))
     action = draw(st.sampled_from(["insert", "delete", "replace"]))
-    if action == "insert":
-        line = line[:position] + char + line[position:]
-    elif action == "delete":
-        line = line[:position] + line[position + 1 :]
-    else:
-        line = line[:position] + char + line[position + 1 :]
-    lines[index] = line
+    lines[index] = edited(line, position, char, action)
     return "\n".join(lines).encode("utf-8"), precision
 
 
