@@ -54,11 +54,15 @@ def test_points_are_summed_per_series_and_window_before_storage(tmp_path: Path) 
                 f"{collector_url}/write", params={"db": "edge", "precision": "s"}, content=body
             )
             assert response.status_code == 204, response.text
+        # Aggregated windows and the points of other measurements are delivered in
+        # batches of their own, in either order: wait for both.
         deadline = time.monotonic() + 30
         sums: list[list[object]] = []
+        plain: list[list[object]] = []
         while time.monotonic() < deadline:
             sums = query(storage_url, "SELECT sum(n) FROM hits WHERE time >= 0 GROUP BY svc")
-            if [row[1] for row in sums] == [200, 200]:
+            plain = query(storage_url, "SELECT count(v) FROM plain WHERE time >= 0")
+            if [row[1] for row in sums] == [200, 200] and [row[1] for row in plain] == [10]:
                 break
             time.sleep(0.3)
         assert [row[1] for row in sums] == [200, 200]
@@ -68,7 +72,7 @@ def test_points_are_summed_per_series_and_window_before_storage(tmp_path: Path) 
         assert {row[1] for row in rows} == {50}
         assert {row[2] for row in rows} == {6.0}
         # A measurement without a rule arrives point by point.
-        assert query(storage_url, "SELECT count(v) FROM plain WHERE time >= 0")[0][1] == 10
+        assert [row[1] for row in plain] == [10]
         metrics = httpx.get(f"{collector_url}/metrics").text
         assert 'crisp_collector_aggregation_points_total{outcome="aggregated"} 400.0' in metrics
         assert collector.stop() == 0
