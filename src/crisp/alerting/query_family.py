@@ -65,6 +65,12 @@ def member_of(query: str) -> Member | None:
     return Member(render_statement(replace(statement, fields=(field,))), call, statement)
 
 
+def family_of(query: str) -> str:
+    """What ``query`` shares a statement with: its family, or the query itself alone."""
+    member = member_of(query)
+    return member.family if member else query
+
+
 def _mergeable(s: ast.SelectStatement) -> bool:
     if len(s.fields) != 1 or len(s.sources) != 1:
         return False

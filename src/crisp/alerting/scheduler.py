@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 
-from crisp.alerting.query_family import member_of
+from crisp.alerting.query_family import family_of
 from crisp.alerting.rules import Rule
 
 
@@ -42,8 +42,7 @@ def schedule_key(rule: Rule) -> str:
     name without one."""
     if rule.query is None:
         return rule.name
-    member = member_of(rule.query)
-    return f"{rule.database or ''}\n{member.family if member else rule.query}"
+    return f"{rule.database or ''}\n{family_of(rule.query)}"
 
 
 def slot_at_or_before(rule: Rule, now_ns: int) -> int:

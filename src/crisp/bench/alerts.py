@@ -33,7 +33,7 @@ from prometheus_client import CollectorRegistry, Histogram
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crisp.alerting.query_family import member_of
+from crisp.alerting.query_family import family_of
 from crisp.bench.alert_rules import DATABASE, alert_document, firing_rules
 from crisp.bench.alert_sink import NotificationSink
 from crisp.bench.api_latency import ENDPOINTS_PER_SERVICE
@@ -474,12 +474,7 @@ def distinct_queries(alert_file: AlertFile) -> int:
 
 
 def query_families(alert_file: AlertFile) -> int:
-    keys = set()
-    for rule in alert_file.rules:
-        if rule.query:
-            member = member_of(rule.query)
-            keys.add((rule.database or DATABASE, member.family if member else rule.query))
-    return len(keys)
+    return len({(r.database or DATABASE, family_of(r.query)) for r in alert_file.rules if r.query})
 
 
 # ---------------------------------------------------------------- the command
